@@ -1,0 +1,58 @@
+//! `spesc check FILE…`
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use super::{exit, inputs, usage_error};
+use crate::diagnostic::{self, render};
+use crate::source::SourceMap;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Files to check; a folder means every `.spes` file under it.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Rich)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    /// Source excerpts with labels (on stderr).
+    Rich,
+    /// `file:line:col: error[CODE]: message`, one per line (on stderr).
+    Short,
+    /// A JSON array on stdout; see docs/diagnostics.md.
+    Json,
+}
+
+pub fn run(args: Args, color: bool) -> u8 {
+    let mut sources = SourceMap::new();
+    let files = match inputs::load(&args.files, &mut sources) {
+        Ok(files) => files,
+        Err(message) => return usage_error(message),
+    };
+    let mut diagnostics = Vec::new();
+    for &file in &files {
+        diagnostics.extend(crate::diagnose(&sources, file));
+    }
+    diagnostic::sort(&mut diagnostics);
+    match args.format {
+        Format::Rich => {
+            eprint!("{}", render::rich(&sources, &diagnostics, color));
+            if !diagnostics.is_empty() {
+                eprintln!("{}", render::summary(&diagnostics));
+            }
+        }
+        Format::Short => eprint!("{}", render::short(&sources, &diagnostics)),
+        Format::Json => print!("{}", render::json(&sources, &diagnostics)),
+    }
+    if diagnostics.iter().any(|d| d.is_error()) {
+        exit::ERRORS
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,79 @@
+//! Turning command-line paths into source files: folders expand to the
+//! `.spes` files under them, names are shown relative to the working
+//! directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::source::{FileId, SourceMap};
+
+/// Reads every file named, or found under a folder named, into `sources`.
+/// Returns the ids in the order given (folders sorted), or a message for the
+/// first path that cannot be read.
+pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<Vec<FileId>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_spes(path, &mut found)?;
+            found.sort();
+            if found.is_empty() {
+                return Err(format!("no `.spes` files under `{}`", path.display()));
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files
+        .iter()
+        .map(|path| {
+            let text = read(path)?;
+            Ok(sources.add(display_name(path), text))
+        })
+        .collect()
+}
+
+fn collect_spes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_spes(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "spes") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Source offsets are 32-bit; nobody writes a 4 GiB workflow.
+const MAX_FILE: u64 = u32::MAX as u64;
+
+fn read(path: &Path) -> Result<String, String> {
+    let fail = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let size = std::fs::metadata(path).map_err(fail)?.len();
+    if size > MAX_FILE {
+        return Err(format!("`{}` is larger than 4 GiB", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(fail)?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{}` is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// The path as a person in the working directory would type it.
+pub fn display_name(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            let absolute = std::path::absolute(path).ok()?;
+            absolute.strip_prefix(&cwd).ok().map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| path.to_path_buf());
+    relative.display().to_string()
+}

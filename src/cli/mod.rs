@@ -1,0 +1,94 @@
+//! The `spesc` command line: argument parsing, reading files, choosing
+//! colours and exit codes. Everything else lives in the library stages.
+
+mod check;
+mod explain;
+mod inputs;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes shared by every command.
+pub mod exit {
+    /// Success: no errors (warnings allowed).
+    pub const OK: u8 = 0;
+    /// The input had errors.
+    pub const ERRORS: u8 = 1;
+    /// Bad invocation: unknown option, unreadable file, unknown code.
+    pub const USAGE: u8 = 2;
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  spesc check examples/content.spes       check one file
+  spesc check examples                    check every .spes file under a folder
+  spesc check --format short src/*.spes   one line per problem, for editors and grep
+  spesc check --format json flow.spes     machine-readable diagnostics (docs/diagnostics.md)
+  spesc explain E0001                     what an error code means and how to fix it";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spesc",
+    version,
+    about = "A compiled workflow language for chaining LLM calls",
+    long_about = "spesc checks `.spes` workflow files: typed steps that call language models, \
+                  branch, fan out, retry and wait for people, proven before any model is called.",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+struct Cli {
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and check files; exit 0 if clean (warnings allowed), 1 on errors.
+    #[command(
+        after_help = "Examples:\n  spesc check examples/*.spes\n  spesc check --format json flow.spes"
+    )]
+    Check(check::Args),
+    /// Print the long explanation of a diagnostic code.
+    #[command(after_help = "Examples:\n  spesc explain E0001\n  spesc explain 0001")]
+    Explain(explain::Args),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self, stream: &impl IsTerminal) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stream.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => check::run(args, cli.color.enabled(&std::io::stderr())),
+        Command::Explain(args) => explain::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints an invocation problem (not a diagnostic about a file).
+fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    exit::USAGE
+}

@@ -1,0 +1,237 @@
+//! Rendering diagnostics: rich (codespan-reporting), short (one line each)
+//! and JSON (for editors, CI and agents). This is the only module that uses
+//! codespan-reporting.
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::{Error as FilesError, Files};
+use codespan_reporting::term::{self, termcolor::Buffer, Config};
+use serde::Serialize;
+
+use super::{Diagnostic, Severity};
+use crate::source::{FileId, SourceMap, Span};
+
+/// How `spesc` prints diagnostics (`--format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Rich,
+    Short,
+    Json,
+}
+
+/// Renders diagnostics the way a terminal shows them, with source excerpts.
+/// `color` adds ANSI colours; the CLI turns it on only for a terminal.
+pub fn rich(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
+    let config = Config::default();
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let converted = to_codespan(diagnostic);
+        if color {
+            let mut buffer = Buffer::ansi();
+            if term::emit_to_write_style(&mut buffer, &config, sources, &converted).is_ok() {
+                out.push_str(&String::from_utf8_lossy(buffer.as_slice()));
+            }
+        } else {
+            // A span outside its file is a bug upstream; render what we can
+            // rather than hide the diagnostic.
+            if term::emit_to_string(&mut out, &config, sources, &converted).is_err() {
+                out.push_str(&short_line(sources, diagnostic));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// `file:line:col: error[E0001]: message`, one line per diagnostic.
+pub fn short(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| short_line(sources, d) + "\n")
+        .collect()
+}
+
+fn short_line(sources: &SourceMap, diagnostic: &Diagnostic) -> String {
+    let head = format!(
+        "{}[{}]: {}",
+        diagnostic.severity.as_str(),
+        diagnostic.code,
+        diagnostic.message
+    );
+    match diagnostic.primary_span() {
+        Some(span) => {
+            let place = Place::of(sources, span);
+            format!("{}:{}:{}: {head}", place.file, place.line, place.column)
+        }
+        None => head,
+    }
+}
+
+/// A JSON array of diagnostics; the shape is documented in
+/// `docs/diagnostics.md`.
+pub fn json(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    let values: Vec<JsonDiagnostic> = diagnostics
+        .iter()
+        .map(|d| JsonDiagnostic {
+            severity: d.severity.as_str(),
+            code: d.code.as_str(),
+            message: &d.message,
+            location: d.primary_span().map(|s| Place::of(sources, s)),
+            labels: d
+                .labels
+                .iter()
+                .map(|l| JsonLabel {
+                    primary: l.primary,
+                    message: &l.message,
+                    location: Place::of(sources, l.span),
+                })
+                .collect(),
+            notes: &d.notes,
+            help: &d.help,
+        })
+        .collect();
+    serde_json::to_string_pretty(&values).unwrap_or_else(|_| "[]".to_string()) + "\n"
+}
+
+/// A one-line count such as `2 errors, 1 warning`.
+pub fn summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: &'static str,
+    code: &'static str,
+    message: &'a str,
+    location: Option<Place>,
+    labels: Vec<JsonLabel<'a>>,
+    notes: &'a [String],
+    help: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    primary: bool,
+    message: &'a str,
+    location: Place,
+}
+
+/// Where a span is, in every unit a consumer might want.
+#[derive(Serialize)]
+struct Place {
+    file: String,
+    /// Byte offsets into the file.
+    start: u32,
+    end: u32,
+    /// 1-based; columns count characters.
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+impl Place {
+    fn of(sources: &SourceMap, span: Span) -> Place {
+        let (line, column, end_line, end_column) = match sources.file(span.file) {
+            Some(file) => {
+                let (line, column) = file.line_col(span.start as usize);
+                let (end_line, end_column) = file.line_col(span.end as usize);
+                (line, column, end_line, end_column)
+            }
+            None => (1, 1, 1, 1),
+        };
+        Place {
+            file: sources.name(span.file).to_string(),
+            start: span.start,
+            end: span.end,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}
+
+fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<FileId> {
+    let severity = match diagnostic.severity {
+        Severity::Error => cs::Severity::Error,
+        Severity::Warning => cs::Severity::Warning,
+    };
+    let labels = diagnostic
+        .labels
+        .iter()
+        .map(|label| {
+            let make = if label.primary {
+                cs::Label::primary
+            } else {
+                cs::Label::secondary
+            };
+            make(label.span.file, label.span.range()).with_message(&label.message)
+        })
+        .collect();
+    let notes = diagnostic
+        .notes
+        .iter()
+        .map(|n| format!("note: {n}"))
+        .chain(diagnostic.help.iter().map(|h| format!("help: {h}")))
+        .collect();
+    cs::Diagnostic::new(severity)
+        .with_code(diagnostic.code.as_str())
+        .with_message(&diagnostic.message)
+        .with_labels(labels)
+        .with_notes(notes)
+}
+
+impl<'a> Files<'a> for SourceMap {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
+        self.file(id)
+            .map(|f| f.name.as_str())
+            .ok_or(FilesError::FileMissing)
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
+        self.file(id)
+            .map(|f| f.text.as_str())
+            .ok_or(FilesError::FileMissing)
+    }
+
+    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
+        let file = self.file(id).ok_or(FilesError::FileMissing)?;
+        Ok(file.line_index(byte_index))
+    }
+
+    fn line_range(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
+        let file = self.file(id).ok_or(FilesError::FileMissing)?;
+        match file.line_range(line_index) {
+            Some(range) => Ok(range),
+            // The line just past the end (a span at EOF after a final newline).
+            None if line_index == file.line_count() => Ok(file.text.len()..file.text.len()),
+            None => Err(FilesError::LineTooLarge {
+                given: line_index,
+                max: file.line_count().saturating_sub(1),
+            }),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! spesc: a compiled workflow language for chaining LLM calls.
+//!
+//! A `.spes` file flows through stages, each with one entry function and its
+//! own types; a stage that finds errors stops the pipeline before the next:
+//!
+//! ```text
+//! source text ──syntax::parse──▶ AST ──check──▶ checked program ──lower──▶ plan ──run──▶ result
+//!                 (E0001)          (E01xx–E04xx, W05xx)
+//! ```
+//!
+//! This release implements the front end: [`syntax::parse`] turns text into
+//! an [`syntax::ast::File`] and syntax [`diagnostic::Diagnostic`]s, and
+//! [`diagnose`] is what `spesc check` runs on each file.
+//!
+//! ```
+//! use spesc::source::SourceMap;
+//!
+//! let mut sources = SourceMap::new();
+//! let file = sources.add(
+//!     "hello.spes",
+//!     r#"
+//!     model fast { provider = mock }
+//!
+//!     workflow hello(name: string) -> string {
+//!       step greeting: string {
+//!         model = fast
+//!         prompt = "Greet {{ name }} in one sentence."
+//!       }
+//!       return greeting
+//!     }
+//!     "#,
+//! );
+//! let parsed = spesc::syntax::parse(file, sources.text(file));
+//! assert!(parsed.diagnostics.is_empty());
+//! assert_eq!(parsed.file.items.len(), 2);
+//!
+//! // A broken file gives diagnostics with codes and spans, never a panic.
+//! let bad = sources.add("bad.spes", "workflow w() -> string { step s: string { modle = x } }");
+//! let diagnostics = spesc::diagnose(&sources, bad);
+//! assert_eq!(diagnostics[0].code.as_str(), "E0001");
+//! assert!(diagnostics[0].help[0].contains("`model`"));
+//! ```
+
+pub mod cli;
+pub mod diagnostic;
+pub mod source;
+pub mod suggest;
+pub mod syntax;
+
+use diagnostic::Diagnostic;
+use source::{FileId, SourceMap};
+
+/// Everything `spesc check` reports about one file, sorted by position.
+pub fn diagnose(sources: &SourceMap, file: FileId) -> Vec<Diagnostic> {
+    let mut diagnostics = syntax::parse(file, sources.text(file)).diagnostics;
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
+}

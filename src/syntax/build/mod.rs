@@ -1,0 +1,215 @@
+//! One builder per grammar rule: parse tree → AST.
+//!
+//! Builders take a `Pair` of the rule they are named after and return the
+//! AST node, or `None` when a part of it was a bad line (already reported).
+//! Children are read through [`Kids`], which skips comments; a child the
+//! grammar guarantees but that is missing is reported by [`Ctx::bug`]
+//! rather than unwrapped.
+
+mod decl;
+mod expr;
+mod stmt;
+mod template;
+
+pub(super) use stmt::ActionKind;
+
+use std::collections::HashMap;
+
+use pest::iterators::Pair;
+use pest::Parser;
+
+use super::ast::{self, Comment, Doc, Ident};
+use super::errors::{Recovery, SyntaxError};
+use super::parser::{Rule, SpesParser};
+use super::Parsed;
+use crate::source::{FileId, Span};
+
+/// What every builder shares: where we are and what went wrong so far.
+pub(super) struct Ctx<'s> {
+    pub file: FileId,
+    pub source: &'s str,
+    pub errors: Vec<SyntaxError>,
+    /// Where each comment starts, by where it ends: see [`Ctx::span`].
+    comment_starts: HashMap<usize, usize>,
+}
+
+impl<'s> Ctx<'s> {
+    /// The span of a pair without trailing whitespace and comments. pest
+    /// skips trivia before a trailing `x*` even when it matches nothing, so
+    /// a rule's own span can run on into the next line.
+    pub fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let mut end = s.end();
+        loop {
+            end = s.start() + self.source[s.start()..end].trim_end().len();
+            match self.comment_starts.get(&end) {
+                Some(&start) if start >= s.start() => end = start,
+                _ => break,
+            }
+        }
+        Span::new(self.file, s.start(), end)
+    }
+
+    /// The span exactly as pest matched it: for text, where every trailing
+    /// space counts.
+    pub fn raw_span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    pub fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    /// A rule showed up where the grammar does not allow it: a bug in the
+    /// builders, reported as a diagnostic instead of a panic.
+    pub fn bug(&mut self, pair: &Pair<'_, Rule>, context: &str) {
+        let span = self.span(pair);
+        self.errors.push(SyntaxError::Internal {
+            span,
+            detail: format!("{context}: unexpected {:?}", pair.as_rule()),
+        });
+    }
+
+    pub fn missing(&mut self, parent: Span, what: &str) {
+        self.errors.push(SyntaxError::Internal {
+            span: parent,
+            detail: format!("missing {what}"),
+        });
+    }
+
+    /// A catch-all line: parse it again as the member it should have been to
+    /// learn what exactly is wrong, and report that.
+    pub fn recover(&mut self, pair: &Pair<'_, Rule>, recovery: Recovery) {
+        let span = self.span(pair);
+        if pair.as_str().starts_with("///") {
+            self.errors.push(SyntaxError::MisplacedDoc { span });
+            return;
+        }
+        let late_setting = recovery == Recovery::Statement
+            && SpesParser::parse(Rule::workflow_setting, pair.as_str()).is_ok();
+        if late_setting {
+            self.errors
+                .push(SyntaxError::SettingAfterStatement { span });
+            return;
+        }
+        let start = pair.as_span().start();
+        let rest = &self.source[start..];
+        let error = match SpesParser::parse(recovery.rule(), rest) {
+            Err(error) => {
+                SyntaxError::from_pest(&error, self.file, self.source, start, Some(recovery))
+            }
+            // The member parses on its own, so the trouble is the text after it.
+            Ok(_) => SyntaxError::from_recovery(self.file, self.source, span, recovery),
+        };
+        self.errors.push(error);
+    }
+}
+
+/// The children of a pair, comments skipped (they are collected once for the
+/// whole file by [`collect_comments`]).
+pub(super) struct Kids<'i> {
+    inner: pest::iterators::Pairs<'i, Rule>,
+}
+
+impl<'i> Iterator for Kids<'i> {
+    type Item = Pair<'i, Rule>;
+
+    fn next(&mut self) -> Option<Pair<'i, Rule>> {
+        self.inner.by_ref().find(|p| p.as_rule() != Rule::COMMENT)
+    }
+}
+
+pub(super) fn kids<'i>(pair: &Pair<'i, Rule>) -> Kids<'i> {
+    Kids {
+        inner: pair.clone().into_inner(),
+    }
+}
+
+/// Builds a whole file.
+pub(super) fn file(file: FileId, text: &str) -> Parsed {
+    super::errors::enable_detail();
+    let mut ctx = Ctx {
+        file,
+        source: text,
+        errors: Vec::new(),
+        comment_starts: HashMap::new(),
+    };
+    let mut ast = ast::File {
+        span: Span::new(file, 0, text.len()),
+        ..ast::File::default()
+    };
+    match SpesParser::parse(Rule::file, text) {
+        Ok(pairs) => {
+            for pair in pairs.clone() {
+                collect_comments(&ctx, pair, &mut ast.comments);
+            }
+            ctx.comment_starts = ast
+                .comments
+                .iter()
+                .map(|c| (c.span.end as usize, c.span.start as usize))
+                .collect();
+            for root in pairs {
+                for pair in kids(&root) {
+                    match pair.as_rule() {
+                        Rule::recover_item => ctx.recover(&pair, Recovery::Item),
+                        Rule::EOI => {}
+                        _ => {
+                            if let Some(item) = decl::item(&mut ctx, pair) {
+                                ast.items.push(item);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Err(error) => ctx
+            .errors
+            .push(SyntaxError::from_pest(&error, file, text, 0, None)),
+    }
+    let mut diagnostics: Vec<_> = ctx.errors.into_iter().map(|e| e.to_diagnostic()).collect();
+    crate::diagnostic::sort(&mut diagnostics);
+    Parsed {
+        file: ast,
+        diagnostics,
+    }
+}
+
+/// Gathers every `//` comment in the tree, in source order.
+fn collect_comments(ctx: &Ctx<'_>, pair: Pair<'_, Rule>, out: &mut Vec<Comment>) {
+    for p in pair.into_inner().flatten() {
+        if p.as_rule() == Rule::COMMENT {
+            out.push(Comment {
+                text: p.as_str().to_string(),
+                span: ctx.span(&p),
+            });
+        }
+    }
+}
+
+/// `/// line` × n → the text without the slashes and one leading space.
+pub(super) fn doc(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> Doc {
+    let text = kids(pair)
+        .map(|line| {
+            let body = line.as_str().trim_start_matches("///");
+            body.strip_prefix(' ')
+                .unwrap_or(body)
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Doc {
+        text,
+        span: ctx.span(pair),
+    }
+}
+
+/// Splits an optional leading doc comment off a declaration's children.
+pub(super) fn take_doc<'i>(ctx: &Ctx<'_>, kids: &mut std::iter::Peekable<Kids<'i>>) -> Option<Doc> {
+    let pair = kids.next_if(|p| p.as_rule() == Rule::doc)?;
+    Some(doc(ctx, &pair))
+}

@@ -1,0 +1,319 @@
+//! Builders for statements, step actions and step clauses.
+
+use pest::iterators::Pair;
+
+use super::super::ast::*;
+use super::super::errors::{Recovery, SyntaxError};
+use super::super::parser::Rule;
+use super::{decl, expr, kids, take_doc, Ctx};
+
+pub(in crate::syntax) fn statement(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Stmt> {
+    Some(match pair.as_rule() {
+        Rule::step_stmt => Stmt::Step(step(ctx, pair)?),
+        Rule::let_stmt => Stmt::Let(let_stmt(ctx, pair)?),
+        Rule::loop_stmt => Stmt::Loop(loop_stmt(ctx, pair)?),
+        _ => {
+            ctx.bug(&pair, "a statement");
+            return None;
+        }
+    })
+}
+
+/// Statements of a block, reporting bad lines.
+pub(super) fn statements<'i>(
+    ctx: &mut Ctx<'_>,
+    members: impl Iterator<Item = Pair<'i, Rule>>,
+) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    for member in members {
+        if member.as_rule() == Rule::recover_line {
+            ctx.recover(&member, Recovery::Statement);
+        } else {
+            out.extend(statement(ctx, member));
+        }
+    }
+    out
+}
+
+fn step(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<StepDecl> {
+    let span = ctx.span(&pair);
+    let mut kids = kids(&pair).peekable();
+    let doc = take_doc(ctx, &mut kids);
+    kids.next(); // `step`
+    let name = ctx.ident(&kids.next()?);
+    let ty = expr::type_expr(ctx, kids.next()?)?;
+    let mut action = Action::Llm;
+    let mut clauses = Vec::new();
+    for member in kids {
+        match member.as_rule() {
+            Rule::clause_block => clauses = clause_block(ctx, member),
+            _ => action = self::action(ctx, member)?,
+        }
+    }
+    Some(StepDecl {
+        doc,
+        name,
+        ty,
+        action,
+        clauses,
+        span,
+    })
+}
+
+fn action(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Action> {
+    let span = ctx.span(&pair);
+    let mut parts = kids(&pair).skip(1); // the keyword
+    Some(match pair.as_rule() {
+        Rule::call_action => {
+            let workflow = ctx.ident(&parts.next()?);
+            let args = expr::arg_list(ctx, parts.next()?);
+            Action::Call { workflow, args }
+        }
+        Rule::exec_action => Action::Exec(action_block(ctx, parts.next()?, ActionKind::Exec)),
+        Rule::fetch_action => Action::Fetch(action_block(ctx, parts.next()?, ActionKind::Fetch)),
+        Rule::ask_action => Action::Ask(action_block(ctx, parts.next()?, ActionKind::Ask)),
+        Rule::bad_action => {
+            ctx.errors.push(SyntaxError::BadAction { span });
+            return None;
+        }
+        _ => {
+            ctx.bug(&pair, "a step action");
+            return None;
+        }
+    })
+}
+
+/// The keys each action block accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::syntax) enum ActionKind {
+    Exec,
+    Fetch,
+    Ask,
+}
+
+impl ActionKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ActionKind::Exec => "exec",
+            ActionKind::Fetch => "fetch",
+            ActionKind::Ask => "ask",
+        }
+    }
+
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            ActionKind::Exec => &["command", "stdin", "env", "cwd", "timeout"],
+            ActionKind::Fetch => &["url", "method", "headers", "query", "body", "timeout"],
+            ActionKind::Ask => &["show", "question", "options", "timeout"],
+        }
+    }
+
+    fn required(self) -> &'static str {
+        match self {
+            ActionKind::Exec => "command",
+            ActionKind::Fetch => "url",
+            ActionKind::Ask => "question",
+        }
+    }
+}
+
+fn action_block(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>, kind: ActionKind) -> ActionBlock {
+    let span = ctx.span(&pair);
+    let settings = decl::settings(ctx, pair);
+    for setting in &settings {
+        if !kind.keys().contains(&setting.key.name.as_str()) {
+            ctx.errors.push(SyntaxError::UnknownActionKey {
+                span: setting.key.span,
+                key: setting.key.name.clone(),
+                kind,
+            });
+        }
+    }
+    if !settings.iter().any(|s| s.key.name == kind.required()) {
+        ctx.errors.push(SyntaxError::MissingActionKey {
+            span,
+            key: kind.required(),
+            kind,
+        });
+    }
+    ActionBlock { settings, span }
+}
+
+pub(super) fn clause_block(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Vec<Clause> {
+    let mut clauses = Vec::new();
+    for member in kids(&pair) {
+        match member.as_rule() {
+            Rule::recover_line => ctx.recover(&member, Recovery::Clause),
+            _ => clauses.extend(clause(ctx, member)),
+        }
+    }
+    clauses
+}
+
+fn clause(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Clause> {
+    let span = ctx.span(&pair);
+    let rule = pair.as_rule();
+    // Every clause but `check` is `key = value`: the value is the last child.
+    let value = || kids(&pair).last();
+    let kind = match rule {
+        Rule::model_clause => ClauseKind::Model(kids(&value()?).map(|p| ctx.ident(&p)).collect()),
+        Rule::agent_clause => ClauseKind::Agent(ctx.ident(&value()?)),
+        Rule::prompt_clause => ClauseKind::Prompt(expr::expr(ctx, value()?)?),
+        Rule::system_clause => ClauseKind::System(expr::expr(ctx, value()?)?),
+        Rule::context_clause => ClauseKind::Context(context(ctx, value()?)?),
+        Rule::retry_clause => {
+            let v = value()?;
+            let v_span = ctx.span(&v);
+            match v.as_rule() {
+                Rule::settings => {
+                    ClauseKind::Retry(RetryRef::Inline(decl::settings(ctx, v), v_span))
+                }
+                _ => ClauseKind::Retry(RetryRef::Named(ctx.ident(&v))),
+            }
+        }
+        Rule::timeout_clause => ClauseKind::Timeout(expr::expr(ctx, value()?)?),
+        Rule::deadline_clause => ClauseKind::Deadline(expr::expr(ctx, value()?)?),
+        Rule::check_clause => {
+            let mut exprs = kids(&pair).filter(|p| p.as_rule() == Rule::expr);
+            let condition = expr::expr(ctx, exprs.next()?)?;
+            let message = expr::expr(ctx, exprs.next()?)?;
+            ClauseKind::Check { condition, message }
+        }
+        Rule::when_clause => ClauseKind::When(expr::expr(ctx, value()?)?),
+        Rule::on_error_clause => ClauseKind::OnError(expr::expr(ctx, value()?)?),
+        Rule::compensate_clause => {
+            ClauseKind::Compensate(action_block(ctx, value()?, ActionKind::Exec))
+        }
+        Rule::after_clause => ClauseKind::After(
+            kids(&pair)
+                .filter(|p| p.as_rule() == Rule::ident)
+                .map(|p| ctx.ident(&p))
+                .collect(),
+        ),
+        Rule::cache_clause => ClauseKind::Cache(expr::expr(ctx, value()?)?),
+        Rule::unknown_clause => {
+            let key = kids(&pair).next()?;
+            ctx.errors.push(SyntaxError::UnknownClause {
+                span: ctx.span(&key),
+                key: key.as_str().to_string(),
+            });
+            return None;
+        }
+        _ => {
+            ctx.bug(&pair, "a step clause");
+            return None;
+        }
+    };
+    Some(Clause { kind, span })
+}
+
+fn context(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<ContextStrategy> {
+    let span = ctx.span(&pair);
+    Some(match pair.as_rule() {
+        Rule::context_fresh => ContextStrategy::Fresh(span),
+        Rule::context_all => ContextStrategy::All(span),
+        Rule::context_steps => {
+            ContextStrategy::Steps(kids(&pair).map(|p| ctx.ident(&p)).collect(), span)
+        }
+        Rule::context_summarized => {
+            let args = kids(&pair).last()?;
+            ContextStrategy::Summarized(expr::arg_list(ctx, args), span)
+        }
+        _ => {
+            ctx.bug(&pair, "a context strategy");
+            return None;
+        }
+    })
+}
+
+fn let_stmt(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<LetStmt> {
+    let span = ctx.span(&pair);
+    let mut kids = kids(&pair).peekable();
+    let doc = take_doc(ctx, &mut kids);
+    kids.next(); // `let`
+    let name = ctx.ident(&kids.next()?);
+    let mut ty = None;
+    let mut value = None;
+    for part in kids {
+        match part.as_rule() {
+            Rule::type_expr => ty = expr::type_expr(ctx, part),
+            _ => value = expr::expr(ctx, part),
+        }
+    }
+    Some(LetStmt {
+        doc,
+        name,
+        ty,
+        value: value?,
+        span,
+    })
+}
+
+fn loop_stmt(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<LoopStmt> {
+    let span = ctx.span(&pair);
+    let mut kids = kids(&pair).peekable();
+    let doc = take_doc(ctx, &mut kids);
+    kids.next(); // `loop`
+    let name = ctx.ident(&kids.next()?);
+    let options = match kids.next_if(|p| p.as_rule() == Rule::arg_list) {
+        Some(list) => expr::arg_list(ctx, list),
+        None => Vec::new(),
+    };
+    let mut body_pairs = Vec::new();
+    let mut until = None;
+    for member in kids {
+        match member.as_rule() {
+            Rule::until_clause => {
+                until = super::kids(&member)
+                    .nth(1)
+                    .and_then(|cond| expr::expr(ctx, cond));
+            }
+            _ => body_pairs.push(member),
+        }
+    }
+    let body = statements(ctx, body_pairs.into_iter());
+    Some(LoopStmt {
+        doc,
+        name,
+        options,
+        body,
+        until,
+        span,
+    })
+}
+
+pub(super) fn workflow_setting(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<WorkflowSetting> {
+    let span = ctx.span(&pair);
+    let inner = kids(&pair).last()?;
+    let kind = match inner.as_rule() {
+        Rule::wf_deadline => WorkflowSettingKind::Deadline(expr::expr(ctx, kids(&inner).last()?)?),
+        Rule::wf_max_concurrency => {
+            WorkflowSettingKind::MaxConcurrency(expr::expr(ctx, kids(&inner).last()?)?)
+        }
+        _ => {
+            let clause = clause(ctx, inner)?;
+            if !can_default(&clause.kind) {
+                ctx.errors
+                    .push(SyntaxError::NotADefault { span: clause.span });
+                return None;
+            }
+            WorkflowSettingKind::Default(clause)
+        }
+    };
+    Some(WorkflowSetting { kind, span })
+}
+
+/// Clauses that make sense for every step of a workflow.
+fn can_default(kind: &ClauseKind) -> bool {
+    matches!(
+        kind,
+        ClauseKind::Model(_)
+            | ClauseKind::Agent(_)
+            | ClauseKind::System(_)
+            | ClauseKind::Context(_)
+            | ClauseKind::Retry(_)
+            | ClauseKind::Timeout(_)
+            | ClauseKind::Deadline(_)
+            | ClauseKind::Cache(_)
+    )
+}
