@@ -103,6 +103,27 @@ impl Recovery {
         }
     }
 
+    /// The words a member of this kind starts with, for `did you mean`.
+    fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Recovery::Item => &[
+                "import",
+                "type",
+                "enum",
+                "model",
+                "retry",
+                "component",
+                "agent",
+                "workflow",
+                "test",
+            ],
+            Recovery::Statement => &["step", "let", "loop", "return"],
+            Recovery::Clause => CLAUSES,
+            Recovery::TestStmt => &["run", "given", "expect"],
+            Recovery::Setting | Recovery::Arm | Recovery::Field | Recovery::Variant => &[],
+        }
+    }
+
     fn help(self) -> String {
         match self {
             Recovery::Item => "a file holds `import`, `type`, `enum`, `model`, `retry`, \
@@ -143,12 +164,17 @@ pub(super) enum SyntaxError {
     UnclosedDelimiter {
         open: Span,
         at: Span,
+        opener: &'static str,
         close: &'static str,
     },
     /// `workflow w() { step a: string { … }` and then the file ends.
     UnclosedBrace { open: Span, at: Span, found: String },
+    /// `let c = b +` and the line ends
+    DanglingOperator { span: Span, op: String },
     /// `"\q"`
     BadEscape { span: Span },
+    /// `30sec`, `5 m`'s cousin `5min`: digits run into letters.
+    BadLiteral { span: Span, text: String },
     /// `modle = sonnet`
     UnknownClause { span: Span, key: String },
     /// `exec { comand = […] }`
@@ -249,14 +275,36 @@ impl SyntaxError {
                     return SyntaxError::UnclosedDelimiter {
                         open: Span::new(file, open, open + 2),
                         at,
+                        opener,
                         close,
                     };
                 }
             }
         }
+        // A `(` or `[` left open when its line ended.
+        for (opener, close) in [("(", ")"), ("[", "]")] {
+            if tokens.iter().any(|t| t == close) {
+                let open = unmatched(source, offset, pos, opener, close);
+                if let Some(open) = open.filter(|o| source[*o..pos].contains('\n')) {
+                    return SyntaxError::UnclosedDelimiter {
+                        open: Span::new(file, open, open + 1),
+                        at,
+                        opener,
+                        close,
+                    };
+                }
+            }
+        }
+        let word = &source[pos..pos + token_len(source, pos)];
+        if word.starts_with(|c: char| c.is_ascii_digit()) && word.contains(char::is_alphabetic) {
+            return SyntaxError::BadLiteral {
+                span: at,
+                text: word.to_string(),
+            };
+        }
         let found = describe(source, pos);
         let at_decl_or_end = pos == source.len() || starts_declaration(source, pos);
-        if tokens.iter().any(|t| t == "}") && at_decl_or_end {
+        if at_decl_or_end {
             if let Some(open) = unclosed_brace(source, offset, pos) {
                 return SyntaxError::UnclosedBrace {
                     open: Span::new(file, open, open + 1),
@@ -265,8 +313,14 @@ impl SyntaxError {
                 };
             }
         }
-        let mut expected: Vec<String> = Vec::new();
         let region_start = pos == offset;
+        if let (true, Some(op)) = (region_start, operator_at(source, pos)) {
+            return SyntaxError::DanglingOperator {
+                span: Span::new(file, pos, pos + op.len()),
+                op: op.to_string(),
+            };
+        }
+        let mut expected: Vec<String> = Vec::new();
         // Where nothing of the member matched, the member itself is what was
         // expected; listing its first tokens would only add noise.
         if let (true, Some(context)) = (region_start, context) {
@@ -280,6 +334,7 @@ impl SyntaxError {
             for token in &tokens {
                 push_unique(&mut expected, format!("`{token}`"));
             }
+            tidy(&mut expected);
         }
         SyntaxError::Unexpected {
             span: at,
@@ -313,9 +368,13 @@ impl SyntaxError {
                 let list = or_list(expected);
                 let diagnostic = d(format!("expected {list}, found {found}"))
                     .primary(*span, format!("expected {list}"));
-                match context {
-                    Some(context) => diagnostic.help(context.help()),
-                    None => diagnostic,
+                let Some(context) = context else {
+                    return diagnostic;
+                };
+                let word = found.trim_matches('`');
+                match suggest::similar(word, context.keywords().iter().copied()).as_slice() {
+                    [] => diagnostic.help(context.help()),
+                    close => diagnostic.help(format!("did you mean {}?", suggest::one_of(close))),
                 }
             }
             SyntaxError::UnterminatedString { open, end, triple } => {
@@ -325,26 +384,52 @@ impl SyntaxError {
                     ("\"", "string")
                 };
                 let diagnostic = d(format!("unterminated {what}"))
-                    .primary(*open, format!("this {what} is never closed"))
-                    .secondary(*end, format!("expected `{quote}` before this point"));
+                    .primary(*open, format!("this {what} is never closed"));
                 if *triple {
-                    diagnostic
+                    diagnostic.secondary(
+                        *end,
+                        format!("the file ends here without a closing `{quote}`"),
+                    )
                 } else {
                     diagnostic.help(
                         "a `\"` string ends on its line; use `\"\"\"` for text over several lines",
                     )
                 }
             }
-            SyntaxError::UnclosedDelimiter { open, at, close } => {
-                let opener = if *close == "}}" { "{{" } else { "{%" };
-                d(format!("unclosed `{opener}`"))
+            SyntaxError::UnclosedDelimiter {
+                open,
+                at,
+                opener,
+                close,
+            } => {
+                let diagnostic = d(format!("unclosed `{opener}`"))
                     .primary(*open, format!("this `{opener}` has no matching `{close}`"))
-                    .secondary(*at, format!("expected `{close}` here"))
-                    .help(format!("write `\\{opener}` for a literal `{opener}`"))
+                    .secondary(*at, format!("expected `{close}` before this"));
+                if opener.starts_with('{') {
+                    diagnostic.help(format!("write `\\{opener}` for a literal `{opener}`"))
+                } else {
+                    diagnostic
+                }
             }
             SyntaxError::UnclosedBrace { open, at, found } => d("unclosed `{`".to_string())
                 .primary(*open, "this `{` is never closed")
                 .secondary(*at, format!("expected `}}` before {found}")),
+            SyntaxError::BadLiteral { span, text } => {
+                d(format!("invalid number or duration `{text}`"))
+                    .primary(*span, "not a number, duration or percentage")
+                    .help(
+                        "durations are a number and a unit: `250ms`, `30s`, `1.5m`, `1h`; \
+                       percentages end in `%`: `10%`",
+                    )
+            }
+            SyntaxError::DanglingOperator { span, op } => {
+                d(format!("expected an expression after `{op}`"))
+                    .primary(*span, "this operator has nothing on its right")
+                    .help(
+                        "an expression continues on the next line only after an operator; \
+                           finish it on this line or remove the operator",
+                    )
+            }
             SyntaxError::BadEscape { span } => d("unknown escape sequence".to_string())
                 .primary(*span, "not an escape spesc knows")
                 .help(
@@ -480,6 +565,21 @@ fn is_string_text(rule: Rule) -> bool {
     matches!(rule, Rule::line_text | Rule::triple_text | Rule::escape)
 }
 
+/// Puts the most telling alternatives first: keywords and punctuation, then
+/// descriptions. After a complete expression, "an operator" already says
+/// that it could go on; "an expression" there only confuses.
+fn tidy(expected: &mut Vec<String>) {
+    let is_operator = |e: &String| OPERATORS.iter().any(|op| e.trim_matches('`') == *op);
+    if expected.iter().any(is_operator) {
+        expected.retain(|e| !is_operator(e));
+        push_unique(expected, "an operator".to_string());
+    }
+    if expected.iter().any(|e| e == "an operator") {
+        expected.retain(|e| e != "an expression");
+    }
+    expected.sort_by_key(|e| !e.starts_with('`'));
+}
+
 fn push_unique(list: &mut Vec<String>, item: String) {
     if !list.contains(&item) {
         list.push(item);
@@ -488,15 +588,12 @@ fn push_unique(list: &mut Vec<String>, item: String) {
 
 /// `a`, `a or b`, `a, b or c`; long lists are cut.
 fn or_list(items: &[String]) -> String {
-    const MOST: usize = 6;
+    const MOST: usize = 5;
     let mut items: Vec<&str> = items.iter().map(String::as_str).collect();
     if items.is_empty() {
         return "something else".to_string();
     }
-    if items.len() > MOST {
-        items.truncate(MOST - 1);
-        items.push("…");
-    }
+    items.truncate(MOST);
     match items.split_last() {
         Some((last, [])) => last.to_string(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
@@ -511,13 +608,44 @@ fn describe(source: &str, pos: usize) -> String {
         None => "end of file".to_string(),
         Some('\n' | '\r') => "end of line".to_string(),
         Some('"') => "a string".to_string(),
-        Some(_) => format!("`{}`", &rest[..token_len(source, pos)]),
+        Some(_) => {
+            let word = &rest[..token_len(source, pos)];
+            if RESERVED.contains(&word) {
+                format!("the reserved word `{word}`")
+            } else {
+                format!("`{word}`")
+            }
+        }
     }
 }
 
-/// The length of the word or character at `pos` (0 at the end).
+/// Binary operators, longest first so `<=` is not read as `<`.
+const OPERATORS: &[&str] = &[
+    "??", "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%", "and", "or",
+];
+
+/// The binary operator at `pos`, if one stands there.
+fn operator_at(source: &str, pos: usize) -> Option<&'static str> {
+    let rest = &source[pos..];
+    OPERATORS.iter().copied().find(|op| {
+        rest.starts_with(op)
+            && !(op.chars().all(char::is_alphabetic)
+                && rest[op.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    })
+}
+
+/// Words that can never name anything (the grammar's `RESERVED`).
+const RESERVED: &[&str] = &[
+    "and", "else", "false", "for", "if", "in", "let", "loop", "match", "not", "return", "step",
+    "true",
+];
+
+/// The length of the word or character at `pos` (0 at a line end or the end).
 fn token_len(source: &str, pos: usize) -> usize {
     let rest = &source[pos..];
+    if rest.starts_with(['\n', '\r']) {
+        return 0;
+    }
     let word = rest
         .char_indices()
         .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
@@ -549,12 +677,16 @@ fn starts_declaration(source: &str, pos: usize) -> bool {
     line_start && keyword
 }
 
-/// The innermost `{` opened in `source[from..to]` and never closed, skipping
-/// strings and comments.
+/// The `{` in `source[from..to]` that was most likely never closed, skipping
+/// strings and comments. Counting alone cannot tell which brace is missing
+/// its `}`; indentation can: a `}` that starts its line closes the brace
+/// opened on a line indented the same, and any brace opened deeper in
+/// between is the one left open.
 fn unclosed_brace(source: &str, from: usize, to: usize) -> Option<usize> {
     let text = &source[from..to];
     let bytes = text.as_bytes();
-    let mut open = Vec::new();
+    let mut open: Vec<(usize, usize)> = Vec::new(); // (offset, indent of its line)
+    let mut skipped = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let rest = &text[i..];
@@ -566,8 +698,13 @@ fn unclosed_brace(source: &str, from: usize, to: usize) -> Option<usize> {
             i += 1 + string_end(&rest[1..]);
         } else {
             match bytes[i] {
-                b'{' => open.push(from + i),
+                b'{' => open.push((from + i, indent_at(source, from + i))),
                 b'}' => {
+                    let starts_line = line_prefix(source, from + i).trim().is_empty();
+                    let indent = indent_at(source, from + i);
+                    while starts_line && open.last().is_some_and(|(_, inner)| *inner > indent) {
+                        skipped.extend(open.pop().map(|(at, _)| at));
+                    }
                     open.pop();
                 }
                 _ => {}
@@ -575,7 +712,47 @@ fn unclosed_brace(source: &str, from: usize, to: usize) -> Option<usize> {
             i += 1;
         }
     }
+    skipped
+        .first()
+        .copied()
+        .or_else(|| open.pop().map(|(at, _)| at))
+}
+
+/// The last `opener` in `source[from..to]` without its `close`, outside
+/// strings and comments.
+fn unmatched(source: &str, from: usize, to: usize, opener: &str, close: &str) -> Option<usize> {
+    let text = &source[from..to];
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if rest.starts_with("//") {
+            i += rest.find('\n').unwrap_or(rest.len());
+        } else if rest.starts_with('"') {
+            i += 1 + string_end(&rest[1..]);
+        } else {
+            if rest.starts_with(opener) {
+                open.push(from + i);
+            } else if rest.starts_with(close) {
+                open.pop();
+            }
+            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
     open.pop()
+}
+
+/// The text between the start of the line and `pos`.
+fn line_prefix(source: &str, pos: usize) -> &str {
+    let start = source[..pos].rfind('\n').map_or(0, |i| i + 1);
+    &source[start..pos]
+}
+
+/// The indentation of the line holding `pos`.
+fn indent_at(source: &str, pos: usize) -> usize {
+    let start = source[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = &source[start..];
+    line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
 /// Bytes up to and including the closing `"` of a one-line string.

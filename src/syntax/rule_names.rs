@@ -152,6 +152,7 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         | Rule::IDENT_START
         | Rule::IDENT_CHAR
         | Rule::DECL_START
+        | Rule::DECL_HEAD
         | Rule::digits
         | Rule::exponent
         | Rule::line_part

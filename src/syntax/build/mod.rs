@@ -97,15 +97,46 @@ impl<'s> Ctx<'s> {
             return;
         }
         let start = pair.as_span().start();
-        let rest = &self.source[start..];
-        let error = match SpesParser::parse(recovery.rule(), rest) {
-            Err(error) => {
-                SyntaxError::from_pest(&error, self.file, self.source, start, Some(recovery))
-            }
-            // The member parses on its own, so the trouble is the text after it.
-            Ok(_) => SyntaxError::from_recovery(self.file, self.source, span, recovery),
-        };
+        let error = self
+            .reparse_from_line_start(start, recovery)
+            .unwrap_or_else(
+                || match SpesParser::parse(recovery.rule(), &self.source[start..]) {
+                    Err(error) => SyntaxError::from_pest(
+                        &error,
+                        self.file,
+                        self.source,
+                        start,
+                        Some(recovery),
+                    ),
+                    // The member parses on its own: what follows it is the problem.
+                    Ok(_) => SyntaxError::from_recovery(self.file, self.source, span, recovery),
+                },
+            );
         self.errors.push(error);
+    }
+}
+
+impl Ctx<'_> {
+    /// A bad line that starts mid-line usually means the member before it on
+    /// the line ended too early (`join(xs, ", "` parsed as `join`). Parsing
+    /// the line from its start again finds the real problem, if it lies at
+    /// or after where the bad part starts.
+    fn reparse_from_line_start(&self, start: usize, recovery: Recovery) -> Option<SyntaxError> {
+        let line_start = self.source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent = self.source[line_start..start].len()
+            - self.source[line_start..start].trim_start().len();
+        let member_start = line_start + indent;
+        if member_start == start {
+            return None;
+        }
+        let error = SpesParser::parse(recovery.rule(), &self.source[member_start..]).err()?;
+        let at = member_start
+            + match error.location {
+                pest::error::InputLocation::Pos(p) | pest::error::InputLocation::Span((p, _)) => p,
+            };
+        (at >= start).then(|| {
+            SyntaxError::from_pest(&error, self.file, self.source, member_start, Some(recovery))
+        })
     }
 }
 
