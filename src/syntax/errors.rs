@@ -518,7 +518,10 @@ impl SyntaxError {
                 .primary(*span, "does not fit")
                 .note("integers are 64-bit; durations may be at most about 30,000 years"),
             SyntaxError::TooDeep { span } => d("expression nested too deeply".to_string())
-                .primary(*span, "the parser gave up here")
+                .primary(*span, "the parser gives up here")
+                .note(
+                    "spesc accepts about 150 levels of nesting and 128 operators in one expression",
+                )
                 .help("split it with `let` bindings"),
             SyntaxError::Internal { span, detail } => d("internal parser error".to_string())
                 .primary(*span, detail.clone())

@@ -37,10 +37,22 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::index))
 });
 
+/// About 128 operators in one expression: far beyond anything readable.
+const MAX_OPERANDS_AND_OPERATORS: usize = 256;
+
 /// An `expr` pair. Returns `None` if a part failed (already reported).
 pub(super) fn expr(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Expr> {
     if pair.as_rule() != Rule::expr {
         ctx.bug(&pair, "an expression");
+        return None;
+    }
+    // Operators nest the AST one level each; a sane bound keeps every later
+    // recursive pass (and dropping the tree) within a small stack.
+    if kids(&pair).nth(MAX_OPERANDS_AND_OPERATORS).is_some() {
+        let span = ctx.span(&pair);
+        ctx.errors.push(SyntaxError::TooDeep {
+            span: span.shrink_to_start(),
+        });
         return None;
     }
     // The four closures all need the context; a RefCell lends it in turn.

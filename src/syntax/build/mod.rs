@@ -174,6 +174,12 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
         ..ast::File::default()
     };
     match SpesParser::parse(Rule::file, text) {
+        Ok(pairs) if too_deep(&pairs).is_some() => {
+            let at = too_deep(&pairs).unwrap_or_default();
+            ctx.errors.push(SyntaxError::TooDeep {
+                span: Span::new(file, at, at),
+            });
+        }
         Ok(pairs) => {
             for pair in pairs.clone() {
                 collect_comments(&ctx, pair, &mut ast.comments);
@@ -207,6 +213,29 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
         file: ast,
         diagnostics,
     }
+}
+
+/// The builders recurse once per level of the parse tree, so a tree deeper
+/// than this is refused before building: 1,000 levels is about 150 nested
+/// parentheses, far more than any real workflow, and safe on a 2 MiB stack.
+const MAX_DEPTH: usize = 1000;
+
+/// Where the parse tree first gets deeper than [`MAX_DEPTH`], found without
+/// recursion by walking the token stream.
+fn too_deep(pairs: &pest::iterators::Pairs<'_, Rule>) -> Option<usize> {
+    let mut depth = 0usize;
+    for token in pairs.clone().tokens() {
+        match token {
+            pest::Token::Start { pos, .. } => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(pos.pos());
+                }
+            }
+            pest::Token::End { .. } => depth -= 1,
+        }
+    }
+    None
 }
 
 /// Gathers every `//` comment in the tree, in source order.

@@ -1,0 +1,95 @@
+//! Every example parses without a diagnostic, and every grammar construct
+//! appears in at least one example.
+
+use std::path::PathBuf;
+
+use spesc::source::SourceMap;
+use spesc::syntax::{self, dump};
+
+fn examples() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("examples folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "spes") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn every_example_parses() {
+    let files = examples();
+    assert!(files.len() >= 17, "found only {} examples", files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let mut sources = SourceMap::new();
+        let file = sources.add(path.display().to_string(), text.clone());
+        let parsed = syntax::parse(file, &text);
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{}",
+            spesc::diagnostic::render::rich(&sources, &parsed.diagnostics, false)
+        );
+        assert!(!parsed.file.items.is_empty(), "{} is empty", path.display());
+    }
+}
+
+/// The examples together show every kind of step and clause.
+#[test]
+fn examples_cover_the_language() {
+    let all: String = examples()
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).expect("readable");
+            dump::dump_without_spans(&syntax::parse(Default::default(), &text).file)
+        })
+        .collect();
+    for construct in [
+        "import ",
+        "type ",
+        "enum ",
+        "model ",
+        "retry ",
+        "component ",
+        "agent ",
+        "workflow ",
+        "test ",
+        "= call ",
+        "= exec",
+        "= fetch",
+        "= ask",
+        "let ",
+        "loop ",
+        "match ",
+        "for ",
+        "arm _",
+        "context fresh",
+        "context all",
+        "context [",
+        "context summarized(",
+        "check ",
+        "when ",
+        "on_error ",
+        "compensate ",
+        "after ",
+        "default",
+        "deadline",
+        "max_concurrency",
+        "until ",
+        "{%if",
+        "{%for",
+        "{%else%}",
+        "given ",
+        "expect ",
+        "run ",
+    ] {
+        assert!(all.contains(construct), "no example uses `{construct}`");
+    }
+}
