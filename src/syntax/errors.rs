@@ -36,8 +36,9 @@ pub(super) const CLAUSES: &[&str] = &[
     "cache",
 ];
 
-/// pest records the tokens it tried only when asked to. Turning it on is
-/// global and never turned off, so every error message is built the same way.
+/// pest records the tokens it tried only when asked to, and recording slows
+/// every parse, so it is turned on at the first syntax error and never off
+/// again: every message is built by a parse that had it on.
 pub(super) fn enable_detail() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| pest::set_error_detail(true));

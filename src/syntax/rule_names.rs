@@ -11,7 +11,7 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::EOI => "end of file",
         Rule::COMMENT | Rule::doc_line | Rule::RESERVED => return None,
         Rule::doc => "a doc comment",
-        Rule::ident | Rule::word | Rule::fn_name => "a name",
+        Rule::ident | Rule::word | Rule::fn_name | Rule::name => "a name",
         Rule::IMPORT => "`import`",
         Rule::TYPE => "`type`",
         Rule::ENUM => "`enum`",

@@ -137,7 +137,7 @@ fn primary(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Expr> {
         Rule::duration => ExprKind::Duration(duration(ctx, text, span)?),
         Rule::boolean => ExprKind::Bool(text == "true"),
         Rule::string => ExprKind::String(template::string(ctx, pair)?),
-        Rule::ident => ExprKind::Name(ctx.ident(&pair)),
+        Rule::name => ExprKind::Name(ctx.ident(&pair)),
         Rule::fn_call => {
             let mut parts = kids(&pair);
             let function = ctx.ident(&parts.next()?);

@@ -96,6 +96,7 @@ impl<'s> Ctx<'s> {
                 .push(SyntaxError::SettingAfterStatement { span });
             return;
         }
+        super::errors::enable_detail();
         let start = pair.as_span().start();
         let error = self
             .reparse_from_line_start(start, recovery)
@@ -162,7 +163,6 @@ pub(super) fn kids<'i>(pair: &Pair<'i, Rule>) -> Kids<'i> {
 
 /// Builds a whole file.
 pub(super) fn file(file: FileId, text: &str) -> Parsed {
-    super::errors::enable_detail();
     let mut ctx = Ctx {
         file,
         source: text,
@@ -203,9 +203,14 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
                 }
             }
         }
-        Err(error) => ctx
-            .errors
-            .push(SyntaxError::from_pest(&error, file, text, 0, None)),
+        Err(_) => {
+            // Parse again with error detail on, for a message in words.
+            super::errors::enable_detail();
+            if let Err(error) = SpesParser::parse(Rule::file, text) {
+                ctx.errors
+                    .push(SyntaxError::from_pest(&error, file, text, 0, None));
+            }
+        }
     }
     let mut diagnostics: Vec<_> = ctx.errors.into_iter().map(|e| e.to_diagnostic()).collect();
     crate::diagnostic::sort(&mut diagnostics);
