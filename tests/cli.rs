@@ -1,6 +1,9 @@
 //! The `spesc` binary, driven as a user would: exit codes, output formats,
 //! relative paths, `explain`, `--version`.
 
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,6 +1,9 @@
 //! Every example parses without a diagnostic, and every grammar construct
 //! appears in at least one example.
 
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use spesc::source::SourceMap;

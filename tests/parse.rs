@@ -2,6 +2,9 @@
 //! Each `tests/parse/*.spes` must parse without a diagnostic; its snapshot
 //! shows the source and the AST dump together so a reviewer reads both.
 
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use spesc::source::SourceMap;
 use spesc::syntax::{self, dump};
 

@@ -2,6 +2,9 @@
 //! span: fed every prefix of every example and a few thousand seeded random
 //! single-character edits.
 
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use spesc::diagnostic::{render, Code, Diagnostic};
 use spesc::source::SourceMap;
 

@@ -12,6 +12,9 @@
 //! A diagnostic without an annotation, or an annotation without a
 //! diagnostic, fails the test.
 
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::Path;
 
 use spesc::diagnostic::{render, Diagnostic};

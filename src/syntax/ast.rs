@@ -45,7 +45,8 @@ pub enum Item {
     Retry(RetryDecl),
     Component(ComponentDecl),
     Agent(AgentDecl),
-    Workflow(WorkflowDecl),
+    /// Boxed: a workflow is far larger than any other item.
+    Workflow(Box<WorkflowDecl>),
     Test(TestDecl),
 }
 

@@ -696,10 +696,10 @@ fn unclosed_brace(source: &str, from: usize, to: usize) -> Option<usize> {
         let rest = &text[i..];
         if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
-        } else if rest.starts_with("\"\"\"") {
-            i += 3 + rest[3..].find("\"\"\"").map_or(rest.len() - 3, |j| j + 3);
-        } else if bytes[i] == b'"' {
-            i += 1 + string_end(&rest[1..]);
+        } else if let Some(after) = rest.strip_prefix("\"\"\"") {
+            i += 3 + after.find("\"\"\"").map_or(after.len(), |j| j + 3);
+        } else if let Some(after) = rest.strip_prefix('"') {
+            i += 1 + string_end(after);
         } else {
             match bytes[i] {
                 b'{' => open.push((from + i, indent_at(source, from + i))),
@@ -732,8 +732,8 @@ fn unmatched(source: &str, from: usize, to: usize, opener: &str, close: &str) ->
         let rest = &text[i..];
         if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
-        } else if rest.starts_with('"') {
-            i += 1 + string_end(&rest[1..]);
+        } else if let Some(after) = rest.strip_prefix('"') {
+            i += 1 + string_end(after);
         } else {
             if rest.starts_with(opener) {
                 open.push(from + i);

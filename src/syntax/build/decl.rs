@@ -40,7 +40,7 @@ pub(in crate::syntax) fn item(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option
             })
         }
         Rule::component_decl => Item::Component(component(ctx, pair)?),
-        Rule::workflow_decl => Item::Workflow(workflow(ctx, pair)?),
+        Rule::workflow_decl => Item::Workflow(Box::new(workflow(ctx, pair)?)),
         Rule::test_decl => Item::Test(test(ctx, pair)?),
         _ => {
             ctx.bug(&pair, "a declaration");
