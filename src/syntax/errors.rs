@@ -18,6 +18,19 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::suggest;
 
+/// The keywords that start a top-level declaration.
+const DECLARATIONS: &[&str] = &[
+    "import",
+    "type",
+    "enum",
+    "model",
+    "retry",
+    "component",
+    "agent",
+    "workflow",
+    "test",
+];
+
 /// The clause keys a step accepts, for `did you mean`.
 pub(super) const CLAUSES: &[&str] = &[
     "model",
@@ -107,17 +120,7 @@ impl Recovery {
     /// The words a member of this kind starts with, for `did you mean`.
     fn keywords(self) -> &'static [&'static str] {
         match self {
-            Recovery::Item => &[
-                "import",
-                "type",
-                "enum",
-                "model",
-                "retry",
-                "component",
-                "agent",
-                "workflow",
-                "test",
-            ],
+            Recovery::Item => DECLARATIONS,
             Recovery::Statement => &["step", "let", "loop", "return"],
             Recovery::Clause => CLAUSES,
             Recovery::TestStmt => &["run", "given", "expect"],
@@ -664,20 +667,10 @@ fn token_len(source: &str, pos: usize) -> usize {
 /// A top-level declaration keyword at the start of a line.
 fn starts_declaration(source: &str, pos: usize) -> bool {
     let line_start = pos == 0 || source[..pos].ends_with('\n');
-    let keyword = [
-        "import",
-        "type",
-        "enum",
-        "model",
-        "retry",
-        "component",
-        "agent",
-        "workflow",
-        "test",
-        "///",
-    ]
-    .iter()
-    .any(|k| source[pos..].starts_with(k));
+    let keyword = DECLARATIONS
+        .iter()
+        .chain(&["///"])
+        .any(|k| source[pos..].starts_with(k));
     line_start && keyword
 }
 
