@@ -47,14 +47,6 @@ impl Span {
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
-
-    pub fn len(self) -> usize {
-        (self.end - self.start) as usize
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.start == self.end
-    }
 }
 
 /// Spans print as `start..end` so AST dumps stay readable.
@@ -150,11 +142,6 @@ impl SourceMap {
 
     pub fn name(&self, id: FileId) -> &str {
         self.file(id).map_or("<unknown>", |f| f.name.as_str())
-    }
-
-    /// The source text a span covers.
-    pub fn snippet(&self, span: Span) -> &str {
-        self.text(span.file).get(span.range()).unwrap_or("")
     }
 }
 

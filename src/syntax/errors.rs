@@ -288,7 +288,13 @@ impl SyntaxError {
         // A `(` or `[` left open when its line ended.
         for (opener, close) in [("(", ")"), ("[", "]")] {
             if tokens.iter().any(|t| t == close) {
-                let open = unmatched(source, offset, pos, opener, close);
+                let open = unmatched(
+                    source,
+                    offset,
+                    pos,
+                    opener.as_bytes()[0],
+                    close.as_bytes()[0],
+                );
                 if let Some(open) = open.filter(|o| source[*o..pos].contains('\n')) {
                     return SyntaxError::UnclosedDelimiter {
                         open: Span::new(file, open, open + 1),
@@ -524,7 +530,7 @@ impl SyntaxError {
             SyntaxError::TooDeep { span } => d("expression nested too deeply".to_string())
                 .primary(*span, "the parser gives up here")
                 .note(
-                    "spesc accepts about 150 levels of nesting and 128 operators in one expression",
+                    "spesc accepts about 500 levels of nesting and 128 operators in one expression",
                 )
                 .help("split it with `let` bindings"),
             SyntaxError::Internal { span, detail } => d("internal parser error".to_string())
@@ -674,39 +680,25 @@ fn starts_declaration(source: &str, pos: usize) -> bool {
     line_start && keyword
 }
 
-/// The `{` in `source[from..to]` that was most likely never closed, skipping
-/// strings and comments. Counting alone cannot tell which brace is missing
-/// its `}`; indentation can: a `}` that starts its line closes the brace
-/// opened on a line indented the same, and any brace opened deeper in
-/// between is the one left open.
+/// The `{` in `source[from..to]` that was most likely never closed. Counting
+/// alone cannot tell which brace is missing its `}`; indentation can: a `}`
+/// that starts its line closes the brace opened on a line indented the same,
+/// and any brace opened deeper in between is the one left open.
 fn unclosed_brace(source: &str, from: usize, to: usize) -> Option<usize> {
-    let text = &source[from..to];
-    let bytes = text.as_bytes();
     let mut open: Vec<(usize, usize)> = Vec::new(); // (offset, indent of its line)
     let mut skipped = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &text[i..];
-        if rest.starts_with("//") {
-            i += rest.find('\n').unwrap_or(rest.len());
-        } else if let Some(after) = rest.strip_prefix("\"\"\"") {
-            i += 3 + after.find("\"\"\"").map_or(after.len(), |j| j + 3);
-        } else if let Some(after) = rest.strip_prefix('"') {
-            i += 1 + string_end(after);
-        } else {
-            match bytes[i] {
-                b'{' => open.push((from + i, indent_at(source, from + i))),
-                b'}' => {
-                    let starts_line = line_prefix(source, from + i).trim().is_empty();
-                    let indent = indent_at(source, from + i);
-                    while starts_line && open.last().is_some_and(|(_, inner)| *inner > indent) {
-                        skipped.extend(open.pop().map(|(at, _)| at));
-                    }
-                    open.pop();
+    for at in code_offsets(source, from, to) {
+        match source.as_bytes()[at] {
+            b'{' => open.push((at, indent_at(source, at))),
+            b'}' => {
+                let starts_line = line_prefix(source, at).trim().is_empty();
+                let indent = indent_at(source, at);
+                while starts_line && open.last().is_some_and(|(_, inner)| *inner > indent) {
+                    skipped.extend(open.pop().map(|(at, _)| at));
                 }
-                _ => {}
+                open.pop();
             }
-            i += 1;
+            _ => {}
         }
     }
     skipped
@@ -715,28 +707,40 @@ fn unclosed_brace(source: &str, from: usize, to: usize) -> Option<usize> {
         .or_else(|| open.pop().map(|(at, _)| at))
 }
 
-/// The last `opener` in `source[from..to]` without its `close`, outside
-/// strings and comments.
-fn unmatched(source: &str, from: usize, to: usize, opener: &str, close: &str) -> Option<usize> {
-    let text = &source[from..to];
+/// The last `opener` in `source[from..to]` without its `close`.
+fn unmatched(source: &str, from: usize, to: usize, opener: u8, close: u8) -> Option<usize> {
     let mut open = Vec::new();
+    for at in code_offsets(source, from, to) {
+        let byte = source.as_bytes()[at];
+        if byte == opener {
+            open.push(at);
+        } else if byte == close {
+            open.pop();
+        }
+    }
+    open.pop()
+}
+
+/// Offsets of the characters in `source[from..to]` that are code: outside
+/// strings and comments, so brackets there mean structure.
+fn code_offsets(source: &str, from: usize, to: usize) -> Vec<usize> {
+    let text = &source[from..to];
+    let mut out = Vec::new();
     let mut i = 0;
     while i < text.len() {
         let rest = &text[i..];
         if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
+        } else if let Some(after) = rest.strip_prefix("\"\"\"") {
+            i += 3 + after.find("\"\"\"").map_or(after.len(), |j| j + 3);
         } else if let Some(after) = rest.strip_prefix('"') {
             i += 1 + string_end(after);
         } else {
-            if rest.starts_with(opener) {
-                open.push(from + i);
-            } else if rest.starts_with(close) {
-                open.pop();
-            }
+            out.push(from + i);
             i += rest.chars().next().map_or(1, char::len_utf8);
         }
     }
-    open.pop()
+    out
 }
 
 /// The text between the start of the line and `pos`.

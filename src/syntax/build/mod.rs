@@ -174,8 +174,7 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
         ..ast::File::default()
     };
     match SpesParser::parse(Rule::file, text) {
-        Ok(pairs) if too_deep(&pairs).is_some() => {
-            let at = too_deep(&pairs).unwrap_or_default();
+        Ok(pairs) if let Some(at) = too_deep(&pairs) => {
             ctx.errors.push(SyntaxError::TooDeep {
                 span: Span::new(file, at, at),
             });
@@ -221,7 +220,7 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
 }
 
 /// The builders recurse once per level of the parse tree, so a tree deeper
-/// than this is refused before building: 1,000 levels is about 150 nested
+/// than this is refused before building: 1,000 levels is about 500 nested
 /// parentheses, far more than any real workflow, and safe on a 2 MiB stack.
 const MAX_DEPTH: usize = 1000;
 
