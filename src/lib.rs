@@ -41,6 +41,10 @@
 //! assert!(diagnostics[0].help[0].contains("`model`"));
 //! ```
 
+// pest is built without its `std` feature (see `syntax::parse`), so its
+// generated parser names the `alloc` crate.
+extern crate alloc;
+
 pub mod cli;
 pub mod diagnostic;
 pub mod source;

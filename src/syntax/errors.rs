@@ -215,6 +215,8 @@ pub(super) enum SyntaxError {
     NumberTooLarge { span: Span },
     /// nesting so deep the parser gives up
     TooDeep { span: Span },
+    /// the system refused the stack the parse needs (see `syntax::parse`)
+    TooLarge { span: Span, stack_mib: usize },
     /// a builder met a tree the grammar should not produce
     Internal { span: Span, detail: String },
 }
@@ -239,11 +241,6 @@ impl SyntaxError {
         let (rules, tokens) = attempts(error);
         let at = Span::new(file, pos, pos + token_len(source, pos));
 
-        if let ErrorVariant::CustomError { message } = &error.variant {
-            if message.contains("limit") {
-                return SyntaxError::TooDeep { span: at };
-            }
-        }
         if source[pos..].starts_with('\\') && rules.iter().any(|r| is_string_text(*r)) {
             let len = 1 + source[pos + 1..].chars().next().map_or(0, char::len_utf8);
             return SyntaxError::BadEscape {
@@ -533,6 +530,12 @@ impl SyntaxError {
                     "spesc accepts about 500 levels of nesting and 128 operators in one expression",
                 )
                 .help("split it with `let` bindings"),
+            SyntaxError::TooLarge { span, stack_mib } => d("file too large to parse".to_string())
+                .primary(*span, "in this file")
+                .note(format!(
+                    "parsing it safely needs {stack_mib} MiB of stack, which the system refused"
+                ))
+                .help("split it into several files joined with `import`"),
             SyntaxError::Internal { span, detail } => d("internal parser error".to_string())
                 .primary(*span, detail.clone())
                 .note("this is a bug in spesc; please report it with this file"),
@@ -564,14 +567,16 @@ fn attempts(error: &PestError<Rule>) -> (Vec<Rule>, Vec<String>) {
     (rules, tokens.into_iter().collect())
 }
 
-/// Tokens worth listing: punctuation, not the start of a comment or space.
+/// Tokens worth listing: punctuation, not the start of a comment or space,
+/// nor a character range (the grammar's `'a'..'z'`, which print as such).
 fn is_punctuation(token: &str) -> bool {
+    let is_range = token.chars().count() == 4 && token.chars().skip(1).take(2).eq("..".chars());
     !token.is_empty()
+        && !is_range
         && !token
             .chars()
             .any(|c| c.is_alphanumeric() || c.is_whitespace() || c == '_')
         && !token.starts_with("//")
-        && token != "\u{feff}"
 }
 
 fn is_string_text(rule: Rule) -> bool {

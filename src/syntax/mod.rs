@@ -33,6 +33,95 @@ impl Parsed {
 
 /// Parses one `.spes` file. Never panics: any input gives an AST (possibly
 /// partial) and a list of diagnostics with valid spans.
+///
+/// pest is built without its native stack guard, which probes the stack on
+/// every combinator call and cost a quarter of the parse time (see
+/// `docs/benchmarks.md`). Instead the parse runs on a thread whose stack
+/// fits the deepest recursion this text could cause, so deep nesting cannot
+/// overflow it; the AST builder then refuses trees deeper than it accepts.
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    build::file(file, text)
+    let stack = parse_stack_size(text);
+    let parsed = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("spesc-parse".to_string())
+            .stack_size(stack)
+            .spawn_scoped(scope, || build::file(file, text))?;
+        // A panic in the parser is a bug: pass it on unchanged.
+        Ok::<_, std::io::Error>(
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    parsed.unwrap_or_else(|_| too_large(file, text, stack))
+}
+
+/// Stack bytes one level of grammar recursion may take: the largest
+/// measured (a list inside a list: about 600 bytes in the dev profile) with
+/// a wide margin for other compilers and profiles.
+const STACK_PER_LEVEL: usize = 4 * 1024;
+const STACK_BASE: usize = 1024 * 1024;
+
+/// A stack large enough for any parse of `text`. Every recursive cycle in
+/// the grammar opens a bracket (`(`, `[`, `{`, `<` of `map<…>`) or starts
+/// with `if`, `match` or `for`, so their count bounds the recursion depth.
+/// The stack is reserved, not touched: only what the parse uses is paid for.
+fn parse_stack_size(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let levels = (0..bytes.len())
+        .filter(|&i| {
+            let head = &bytes[..=i];
+            match bytes[i] {
+                b'(' | b'[' | b'{' | b'<' => true,
+                b'f' => head.ends_with(b"if"),
+                b'r' => head.ends_with(b"for"),
+                b'h' => head.ends_with(b"match"),
+                _ => false,
+            }
+        })
+        .count();
+    STACK_BASE.saturating_add(levels.saturating_mul(STACK_PER_LEVEL))
+}
+
+fn too_large(file: FileId, text: &str, stack: usize) -> Parsed {
+    let error = errors::SyntaxError::TooLarge {
+        span: crate::source::Span::new(file, 0, 0),
+        stack_mib: stack / (1024 * 1024),
+    };
+    Parsed {
+        file: ast::File {
+            span: crate::source::Span::new(file, 0, text.len()),
+            ..ast::File::default()
+        },
+        diagnostics: vec![error.to_diagnostic()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_grows_with_every_bracket_and_nesting_keyword() {
+        let base = parse_stack_size("");
+        assert_eq!(base, STACK_BASE);
+        let per = |text: &str| (parse_stack_size(text) - base) / STACK_PER_LEVEL;
+        assert_eq!(per("( [ { map<"), 4);
+        assert_eq!(per("if a { b } else if c { d }"), 4);
+        assert_eq!(per("match x"), 1);
+        assert_eq!(per("for d in docs"), 1);
+        assert_eq!(per("\"no brackets here\""), 0);
+    }
+
+    #[test]
+    fn a_refused_stack_is_a_diagnostic_not_a_crash() {
+        let parsed = too_large(FileId::default(), "workflow w() {}", 1 << 30);
+        assert!(parsed.file.items.is_empty());
+        let [diagnostic] = parsed.diagnostics.as_slice() else {
+            panic!("expected one diagnostic, got {:?}", parsed.diagnostics);
+        };
+        assert_eq!(diagnostic.code.as_str(), "E0001");
+        assert_eq!(diagnostic.message, "file too large to parse");
+        assert!(diagnostic.notes.iter().any(|n| n.contains("1024 MiB")));
+    }
 }

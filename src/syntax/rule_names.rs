@@ -9,6 +9,7 @@ use super::parser::Rule;
 pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of file",
+        Rule::infix_start => "an operator",
         Rule::COMMENT | Rule::doc_line | Rule::RESERVED => return None,
         Rule::doc => "a doc comment",
         Rule::ident | Rule::word | Rule::fn_name | Rule::name => "a name",
@@ -59,7 +60,7 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::float | Rule::int => "a number",
         Rule::boolean => "`true` or `false`",
         Rule::string | Rule::line_string | Rule::triple_string => "a string",
-        Rule::line_text | Rule::triple_text | Rule::escape => "text",
+        Rule::line_text | Rule::triple_text | Rule::plain_char | Rule::escape => "text",
         Rule::interpolation => "`{{`",
         Rule::tag => "`{%`",
         Rule::tag_if | Rule::tag_for | Rule::tag_else | Rule::tag_end => {
