@@ -8,9 +8,10 @@
 //!                 (E0001)          (E01xx–E04xx, W05xx)
 //! ```
 //!
-//! This release implements the front end: [`syntax::parse`] turns text into
-//! an [`syntax::ast::File`] and syntax [`diagnostic::Diagnostic`]s, and
-//! [`diagnose`] is what `spesc check` runs on each file.
+//! [`syntax::parse`] turns text into an [`syntax::ast::File`] and syntax
+//! [`diagnostic::Diagnostic`]s; [`check::check`] is what `spesc check` runs:
+//! it loads the files and their imports, and proves names, types, data
+//! contracts, the step graph, convergence and configuration.
 //!
 //! ```
 //! use spesc::source::SourceMap;
@@ -34,9 +35,14 @@
 //! assert!(parsed.diagnostics.is_empty());
 //! assert_eq!(parsed.file.items.len(), 2);
 //!
-//! // A broken file gives diagnostics with codes and spans, never a panic.
-//! let bad = sources.add("bad.spes", "workflow w() -> string { step s: string { modle = x } }");
-//! let diagnostics = spesc::diagnose(&sources, bad);
+//! // `check` parses, resolves and type-checks; imports and component files
+//! // are read through a `Loader` (here: none, the file imports nothing).
+//! let bad = sources.add(
+//!     "bad.spes",
+//!     "workflow w() -> string { step s: string { modle = x } }",
+//! );
+//! let roots = [(bad, "bad.spes".into())];
+//! let diagnostics = spesc::check::check(&mut sources, &roots, &spesc::check::NoFiles, &Default::default());
 //! assert_eq!(diagnostics[0].code.as_str(), "E0001");
 //! assert!(diagnostics[0].help[0].contains("`model`"));
 //! ```
@@ -45,18 +51,9 @@
 // generated parser names the `alloc` crate.
 extern crate alloc;
 
+pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
-
-use diagnostic::Diagnostic;
-use source::{FileId, SourceMap};
-
-/// Everything `spesc check` reports about one file, sorted by position.
-pub fn diagnose(sources: &SourceMap, file: FileId) -> Vec<Diagnostic> {
-    let mut diagnostics = syntax::parse(file, sources.text(file)).diagnostics;
-    diagnostic::sort(&mut diagnostics);
-    diagnostics
-}

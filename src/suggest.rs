@@ -17,12 +17,31 @@ pub fn similar<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// `` `a`, `b` or `c` ``
 pub fn one_of(names: &[&str]) -> String {
+    listed(names, "or")
+}
+
+/// `` `a`, `b` and `c` ``
+pub fn all_of(names: &[&str]) -> String {
+    listed(names, "and")
+}
+
+fn listed(names: &[&str], conjunction: &str) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     match quoted.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} {conjunction} {last}", rest.join(", ")),
     }
+}
+
+/// The `help` line for an unknown name: `` did you mean `a` or `b`? ``, or
+/// `None` when nothing is close.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let close = similar(name, candidates);
+    (!close.is_empty()).then(|| format!("did you mean {}?", one_of(&close)))
 }
 
 /// Edit distance over characters, case-insensitive, where swapping two

@@ -1,5 +1,5 @@
-//! Every example parses without a diagnostic, and every grammar construct
-//! appears in at least one example.
+//! Every example parses and checks without an error or a warning, and
+//! every grammar construct appears in at least one example.
 
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -41,6 +41,32 @@ fn every_example_parses() {
             spesc::diagnostic::render::rich(&sources, &parsed.diagnostics, false)
         );
         assert!(!parsed.file.items.is_empty(), "{} is empty", path.display());
+    }
+}
+
+/// Reads imports and component files from the repository.
+struct Files;
+
+impl spesc::check::Loader for Files {
+    fn read(&self, path: &std::path::Path) -> Result<(String, String), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Ok((path.display().to_string(), text))
+    }
+}
+
+#[test]
+fn every_example_checks_without_errors_or_warnings() {
+    for path in examples() {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let mut sources = SourceMap::new();
+        let file = sources.add(path.display().to_string(), text);
+        let roots = [(file, path.clone())];
+        let diagnostics = spesc::check::check(&mut sources, &roots, &Files, &Default::default());
+        assert!(
+            diagnostics.is_empty(),
+            "{}",
+            spesc::diagnostic::render::rich(&sources, &diagnostics, false)
+        );
     }
 }
 

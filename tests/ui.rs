@@ -10,30 +10,124 @@
 //! - several codes may follow one marker: `//~ E0001 E0001`.
 //!
 //! A diagnostic without an annotation, or an annotation without a
-//! diagnostic, fails the test.
+//! diagnostic, fails the test. A first line `//@ env` checks the case as
+//! `spesc check --env` would, with no variable set.
 
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use spesc::diagnostic::{render, Diagnostic};
+use spesc::check::{check, Loader, Options};
+use spesc::diagnostic::{render, Code, Diagnostic};
 use spesc::source::{SourceFile, SourceMap};
 
 #[test]
 fn ui() {
     insta::glob!("ui/**/*.spes", |path| {
+        // Files under a `lib/` folder are imported by cases, not cases.
+        if path.components().any(|c| c.as_os_str() == "lib") {
+            return;
+        }
         let text = std::fs::read_to_string(path).expect("ui case is readable");
         let name = display_name(path);
         let mut sources = SourceMap::new();
         let file = sources.add(name.clone(), text.clone());
-        let diagnostics = spesc::diagnose(&sources, file);
+        let roots = [(file, path.to_path_buf())];
+        let diagnostics = check(&mut sources, &roots, &Files, &options(&text));
         let rendered = render::rich(&sources, &diagnostics, false);
         if let Err(problem) = compare(&text, &diagnostics, &sources) {
             panic!("{name}: {problem}\n\nrendered output:\n{rendered}");
         }
         insta::assert_snapshot!(format!("{text}\n---- diagnostics ----\n{rendered}"));
     });
+}
+
+/// The codes the checker can emit, the codes with an explain page, and the
+/// codes the UI cases cover are one and the same set.
+#[test]
+fn every_code_has_a_page_an_emitter_and_a_ui_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let registry: BTreeSet<String> = Code::ALL.iter().map(|c| c.to_string()).collect();
+    let pages: BTreeSet<String> = std::fs::read_dir(root.join("docs/errors"))
+        .expect("docs/errors exists")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".md").map(String::from)
+        })
+        .collect();
+    let mut emitted = BTreeSet::new();
+    let mut covered = BTreeSet::new();
+    scan(&root.join("src"), "rs", &mut |path, text| {
+        if !path.ends_with("codes.rs") {
+            emitted.extend(codes_after(text, "Code::"));
+        }
+    });
+    scan(&root.join("tests/ui"), "spes", &mut |_, text| {
+        for line in text.lines() {
+            if let Some(at) = line.find("//~") {
+                let marks = line[at + 3..].trim_start_matches('^');
+                covered.extend(marks.split_whitespace().map(String::from));
+            }
+        }
+    });
+    assert_eq!(pages, registry, "docs/errors pages vs the code registry");
+    assert_eq!(emitted, registry, "codes used in src/ vs the code registry");
+    assert_eq!(
+        covered, registry,
+        "codes annotated in tests/ui vs the code registry"
+    );
+}
+
+fn scan(dir: &Path, extension: &str, visit: &mut dyn FnMut(&Path, &str)) {
+    for entry in std::fs::read_dir(dir)
+        .expect("folder is readable")
+        .flatten()
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            scan(&path, extension, visit);
+        } else if path.extension().is_some_and(|e| e == extension) {
+            let text = std::fs::read_to_string(&path).expect("file is readable");
+            visit(&path, &text);
+        }
+    }
+}
+
+/// `E0101` in `Code::E0101`, for every occurrence.
+fn codes_after(text: &str, prefix: &str) -> Vec<String> {
+    text.match_indices(prefix)
+        .filter_map(|(at, _)| text.get(at + prefix.len()..at + prefix.len() + 5))
+        .filter(|code| {
+            let mut chars = code.chars();
+            matches!(chars.next(), Some('E' | 'W')) && chars.all(|c| c.is_ascii_digit())
+        })
+        .map(String::from)
+        .collect()
+}
+
+/// A case whose first line is `//@ env…` is checked as with `check --env`,
+/// in an environment where no variable is set.
+fn options(text: &str) -> Options {
+    let env = text.starts_with("//@ env");
+    Options {
+        env: env.then(|| Box::new(|_: &str| false) as spesc::check::IsSet),
+    }
+}
+
+/// Reads imports and component files from the repository.
+struct Files;
+
+impl Loader for Files {
+    fn read(&self, path: &Path) -> Result<(String, String), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Ok((display_name(path), text))
+    }
+
+    fn display(&self, path: &Path) -> String {
+        display_name(path)
+    }
 }
 
 fn display_name(path: &Path) -> String {

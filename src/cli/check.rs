@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::{exit, inputs, usage_error};
-use crate::diagnostic::{self, render};
+use crate::diagnostic::render;
 use crate::source::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -17,6 +17,10 @@ pub struct Args {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Rich)]
     format: Format,
+
+    /// Also report models whose API key variable is not set (W0507).
+    #[arg(long)]
+    env: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -35,11 +39,12 @@ pub fn run(args: Args, color: bool) -> u8 {
         Ok(files) => files,
         Err(message) => return usage_error(message),
     };
-    let mut diagnostics = Vec::new();
-    for &file in &files {
-        diagnostics.extend(crate::diagnose(&sources, file));
-    }
-    diagnostic::sort(&mut diagnostics);
+    let options = crate::check::Options {
+        env: args.env.then(|| {
+            Box::new(|name: &str| std::env::var_os(name).is_some()) as crate::check::IsSet
+        }),
+    };
+    let diagnostics = crate::check::check(&mut sources, &files, &inputs::FsLoader, &options);
     match args.format {
         Format::Rich => {
             eprint!("{}", render::rich(&sources, &diagnostics, color));

@@ -9,7 +9,7 @@ use crate::source::{FileId, SourceMap};
 /// Reads every file named, or found under a folder named, into `sources`.
 /// Returns the ids in the order given (folders sorted), or a message for the
 /// first path that cannot be read.
-pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<Vec<FileId>, String> {
+pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<Vec<(FileId, PathBuf)>, String> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -28,9 +28,22 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<Vec<FileId>, S
         .iter()
         .map(|path| {
             let text = read(path)?;
-            Ok(sources.add(display_name(path), text))
+            Ok((sources.add(display_name(path), text), path.clone()))
         })
         .collect()
+}
+
+/// Reads imports and component files for the checker.
+pub struct FsLoader;
+
+impl crate::check::Loader for FsLoader {
+    fn read(&self, path: &Path) -> Result<(String, String), String> {
+        Ok((display_name(path), read(path)?))
+    }
+
+    fn display(&self, path: &Path) -> String {
+        display_name(path)
+    }
 }
 
 fn collect_spes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {

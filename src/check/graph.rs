@@ -1,0 +1,195 @@
+//! Cycles in graphs: imports (E0103), steps (E0301), workflow calls (E0402).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+
+/// One cycle per strongly connected component that has one, as the path of
+/// nodes in edge order starting from the component's first node in `order`.
+/// Iterative (Tarjan), so a 10,000-step chain does not recurse 10,000 deep.
+pub fn cycles<T, F>(order: &[T], edges: F) -> Vec<Vec<T>>
+where
+    T: Copy + Eq + Hash,
+    F: Fn(T) -> Vec<T>,
+{
+    let adjacency: HashMap<T, Vec<T>> = order.iter().map(|&n| (n, edges(n))).collect();
+    let next = |n: T| adjacency.get(&n).map(Vec::as_slice).unwrap_or(&[]);
+    let mut index_of: HashMap<T, usize> = HashMap::new();
+    let mut low: HashMap<T, usize> = HashMap::new();
+    let mut on_stack: HashSet<T> = HashSet::new();
+    let mut stack: Vec<T> = Vec::new();
+    let mut components: Vec<Vec<T>> = Vec::new();
+    for &root in order {
+        if index_of.contains_key(&root) {
+            continue;
+        }
+        // (node, next edge to look at)
+        let mut work: Vec<(T, usize)> = vec![(root, 0)];
+        while let Some(&mut (node, ref mut edge)) = work.last_mut() {
+            if *edge == 0 && !index_of.contains_key(&node) {
+                let i = index_of.len();
+                index_of.insert(node, i);
+                low.insert(node, i);
+                stack.push(node);
+                on_stack.insert(node);
+            }
+            if let Some(&target) = next(node).get(*edge) {
+                *edge += 1;
+                if !adjacency.contains_key(&target) {
+                    continue;
+                }
+                if !index_of.contains_key(&target) {
+                    work.push((target, 0));
+                } else if on_stack.contains(&target) {
+                    let l = low[&node].min(index_of[&target]);
+                    low.insert(node, l);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                let l = low[&parent].min(low[&node]);
+                low.insert(parent, l);
+            }
+            if low[&node] == index_of[&node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack.remove(&member);
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                components.push(component);
+            }
+        }
+    }
+    let position: HashMap<T, usize> = order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut found: Vec<Vec<T>> = components
+        .into_iter()
+        .filter(|c| c.len() > 1 || next(c[0]).contains(&c[0]))
+        .filter_map(|c| {
+            let members: HashSet<T> = c.iter().copied().collect();
+            let start = *c.iter().min_by_key(|n| position.get(n).copied())?;
+            shortest_cycle(start, &members, next)
+        })
+        .collect();
+    found.sort_by_key(|c| c.first().and_then(|n| position.get(n).copied()));
+    found
+}
+
+/// The shortest path from `start` back to itself inside `members`.
+fn shortest_cycle<'g, T, F>(start: T, members: &HashSet<T>, next: F) -> Option<Vec<T>>
+where
+    T: Copy + Eq + Hash + 'g,
+    F: Fn(T) -> &'g [T],
+{
+    let mut came_from: HashMap<T, T> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for &target in next(node) {
+            if !members.contains(&target) {
+                continue;
+            }
+            if target == start {
+                let mut path = vec![node];
+                let mut at = node;
+                while at != start {
+                    at = came_from[&at];
+                    path.push(at);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if target != start && !came_from.contains_key(&target) {
+                came_from.insert(target, node);
+                queue.push_back(target);
+            }
+        }
+    }
+    None
+}
+
+/// Which workflow calls which, and where: recursion is refused (E0402).
+#[derive(Default)]
+pub(crate) struct CallGraph {
+    /// Workflows in declaration order: (name, where its name is declared).
+    pub workflows: Vec<(String, Span)>,
+    /// (caller, callee, the call's span)
+    pub calls: Vec<(String, String, Span)>,
+}
+
+impl CallGraph {
+    pub fn report_recursion(&self, out: &mut Vec<Diagnostic>) {
+        let order: Vec<&str> = self.workflows.iter().map(|(n, _)| n.as_str()).collect();
+        let callees = |caller: &str| -> Vec<&str> {
+            self.calls
+                .iter()
+                .filter(|(from, _, _)| from == caller)
+                .map(|(_, to, _)| to.as_str())
+                .collect()
+        };
+        for cycle in cycles(&order, callees) {
+            let mut diagnostic = if cycle.len() == 1 {
+                Diagnostic::new(Code::E0402, format!("workflow `{}` calls itself", cycle[0]))
+            } else {
+                Diagnostic::new(
+                    Code::E0402,
+                    format!("workflows `{}` call each other", cycle.join("`, `")),
+                )
+            };
+            for (i, from) in cycle.iter().enumerate() {
+                let to = cycle[(i + 1) % cycle.len()];
+                if let Some((_, _, span)) = self.calls.iter().find(|(f, t, _)| f == from && t == to)
+                {
+                    let label = format!("`{from}` calls `{to}` here");
+                    diagnostic = if i == 0 {
+                        diagnostic.primary(*span, label)
+                    } else {
+                        diagnostic.secondary(*span, label)
+                    };
+                }
+            }
+            let mut path: Vec<&str> = cycle.clone();
+            path.push(cycle[0]);
+            out.push(
+                diagnostic
+                    .note(format!("the cycle: {}", path.join(" → ")))
+                    .note("every run must end, so a workflow may not reach itself through `call`")
+                    .help("repeat work with a bounded `loop` instead"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edges(pairs: &'static [(u32, u32)]) -> impl Fn(u32) -> Vec<u32> {
+        move |n| {
+            pairs
+                .iter()
+                .filter(|(a, _)| *a == n)
+                .map(|(_, b)| *b)
+                .collect()
+        }
+    }
+
+    #[test]
+    fn finds_one_shortest_cycle_per_component_in_order() {
+        let found = cycles(
+            &[1, 2, 3, 4, 5],
+            edges(&[(1, 2), (2, 3), (3, 1), (3, 2), (4, 4), (4, 5)]),
+        );
+        assert_eq!(found, vec![vec![1, 2, 3], vec![4]]);
+    }
+
+    #[test]
+    fn a_long_chain_has_no_cycle_and_does_not_recurse() {
+        let order: Vec<u32> = (0..100_000).collect();
+        assert!(cycles(&order, |n| vec![n + 1]).is_empty());
+    }
+}

@@ -1,0 +1,1439 @@
+//! One workflow body: scopes, steps and their clauses, `let`, `loop`, the
+//! step graph (E0301), guards that can never pass (E0302), the result
+//! (E0202, E0303) and outputs never used (W0501).
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use super::config::{self, RetryBudget};
+use super::decls::DeclKind;
+use super::graph::{self, CallGraph};
+use super::types::{self, RecordTy, Ty};
+use super::Checker;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{
+    self, Action, ActionBlock, Clause, ClauseKind, ContextStrategy, Expr, ExprKind, LetStmt,
+    LoopStmt, RetryRef, SettingValue, StepDecl, Stmt, WorkflowDecl, WorkflowSettingKind,
+};
+use crate::syntax::dump;
+
+/// The most iterations a `loop` may declare.
+pub const MAX_LOOP: i64 = 100;
+
+pub(super) type NodeId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NodeKind {
+    Llm,
+    Call,
+    Exec,
+    Fetch,
+    Ask,
+    Let,
+    Loop,
+}
+
+/// A step, `let` or `loop`: a node of the step graph.
+pub(super) struct Node {
+    pub name: String,
+    pub span: Span,
+    pub kind: NodeKind,
+    pub used: bool,
+    /// (the node read, the reference that reads it)
+    pub deps: Vec<(NodeId, Span)>,
+    /// The `when` guard, printed without spans, to compare guards.
+    pub when: Option<String>,
+}
+
+/// What a name in scope stands for.
+#[derive(Clone)]
+pub(super) struct Binding {
+    pub ty: Ty,
+    pub span: Span,
+    pub node: Option<NodeId>,
+    /// A workflow input or a fetched body: not for `system` prompts (W0506).
+    pub untrusted: bool,
+    /// For a loop's name and its `previous`: the loop, whose body steps are
+    /// read through fields (`refine.attempt`).
+    pub loop_node: Option<NodeId>,
+}
+
+/// A step nested in a block, for explaining why it is not visible outside.
+struct Hidden {
+    span: Span,
+    place: String,
+    /// The `match` arms it sits in: (match, arm).
+    arms: Vec<(u32, usize)>,
+}
+
+/// The state of checking one workflow body.
+pub(super) struct Body<'c, 'a> {
+    pub cx: &'c mut Checker<'a>,
+    pub file: FileId,
+    pub workflow: &'a WorkflowDecl,
+    frames: Vec<HashMap<String, Binding>>,
+    pub nodes: Vec<Node>,
+    /// The node whose expressions are being checked: references become its
+    /// dependencies.
+    pub current: Option<NodeId>,
+    hidden: HashMap<String, Hidden>,
+    pub arm_path: Vec<(u32, usize)>,
+    /// Checking the workflow's `return` (E0303 instead of E0203).
+    pub in_return: bool,
+    /// Checking a `system` prompt (W0506).
+    pub in_system: bool,
+    /// Nodes created per statement, so a second pass finds them.
+    node_of: HashMap<Span, NodeId>,
+    /// `call`s made: (caller, callee, where).
+    calls: Vec<(String, String, Span)>,
+    /// The nodes of each loop's body.
+    loop_members: HashMap<NodeId, Vec<NodeId>>,
+}
+
+pub(super) fn check<'a>(
+    cx: &mut Checker<'a>,
+    file: FileId,
+    workflow: &'a WorkflowDecl,
+    calls: &mut CallGraph,
+) {
+    calls
+        .workflows
+        .push((workflow.name.name.clone(), workflow.name.span));
+    let mut body = Body {
+        cx,
+        file,
+        workflow,
+        frames: vec![HashMap::new()],
+        nodes: Vec::new(),
+        current: None,
+        hidden: HashMap::new(),
+        arm_path: Vec::new(),
+        in_return: false,
+        in_system: false,
+        node_of: HashMap::new(),
+        calls: Vec::new(),
+        loop_members: HashMap::new(),
+    };
+    body.params();
+    body.settings();
+    collect_hidden(&workflow.body, &mut Vec::new(), &mut body.hidden, None);
+    body.block_statements(&workflow.body);
+    body.result();
+    body.report_cycles();
+    body.report_unused();
+    calls.calls.append(&mut body.calls);
+}
+
+impl<'c, 'a> Body<'c, 'a> {
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.cx.report(diagnostic);
+    }
+
+    fn params(&mut self) {
+        let mut out = Vec::new();
+        super::decls::duplicates_in(
+            "parameter",
+            self.workflow.params.iter().map(|p| &p.name),
+            &mut out,
+        );
+        self.cx.diagnostics.extend(out);
+        for param in &self.workflow.params {
+            let ty = self.resolve_type(&param.ty);
+            if let Some(default) = &param.default {
+                let found = self.expr(default, Some(&ty));
+                self.expect_fits(
+                    &found,
+                    &ty,
+                    default,
+                    Some((param.ty.span, "the parameter's type")),
+                );
+            }
+            self.bind(
+                &param.name,
+                Binding {
+                    ty,
+                    span: param.name.span,
+                    node: None,
+                    untrusted: true,
+                    loop_node: None,
+                },
+            );
+        }
+    }
+
+    fn settings(&mut self) {
+        for setting in &self.workflow.settings {
+            match &setting.kind {
+                WorkflowSettingKind::Deadline(e) => {
+                    let ty = self.expr(e, Some(&Ty::Duration));
+                    self.expect_fits(&ty, &Ty::Duration, e, None);
+                }
+                WorkflowSettingKind::MaxConcurrency(e) => {
+                    let ty = self.expr(e, Some(&Ty::Int));
+                    self.expect_fits(&ty, &Ty::Int, e, None);
+                }
+                WorkflowSettingKind::Default(clause) => self.default_clause(clause),
+            }
+        }
+    }
+
+    fn default_clause(&mut self, clause: &'a Clause) {
+        match &clause.kind {
+            ClauseKind::Model(chain) => {
+                for name in chain {
+                    self.cx.expect_decl(self.file, name, "model");
+                }
+            }
+            ClauseKind::Agent(name) => self.cx.expect_decl(self.file, name, "agent"),
+            ClauseKind::Retry(retry) => {
+                self.retry_budget(retry);
+            }
+            ClauseKind::Timeout(e) | ClauseKind::Deadline(e) => {
+                let ty = self.expr(e, Some(&Ty::Duration));
+                self.expect_fits(&ty, &Ty::Duration, e, None);
+            }
+            ClauseKind::Cache(e) => {
+                let ty = self.expr(e, Some(&Ty::Bool));
+                self.expect_fits(&ty, &Ty::Bool, e, None);
+            }
+            ClauseKind::Context(strategy) => self.context(strategy, &HashSet::new()),
+            _ => {}
+        }
+    }
+
+    // ---- scopes ----------------------------------------------------------------
+
+    pub fn bind(&mut self, name: &ast::Ident, binding: Binding) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.insert(name.name.clone(), binding);
+        }
+    }
+
+    pub fn push_frame(&mut self) {
+        self.frames.push(HashMap::new());
+    }
+
+    pub fn pop_frame(&mut self) {
+        self.frames.pop();
+    }
+
+    pub fn lookup_local(&self, name: &str) -> Option<Binding> {
+        self.frames.iter().rev().find_map(|f| f.get(name)).cloned()
+    }
+
+    pub fn local_names(&self) -> Vec<String> {
+        self.frames.iter().flat_map(|f| f.keys().cloned()).collect()
+    }
+
+    pub fn resolve_type(&mut self, ty: &ast::TypeExpr) -> Ty {
+        match self.cx.decls.resolve_type(self.file, ty) {
+            Ok(ty) => ty,
+            Err(name) => {
+                let mut candidates: Vec<&str> = types::BUILTIN_TYPES.to_vec();
+                candidates.extend(self.cx.decls.names(self.file, |k| {
+                    matches!(k, DeclKind::Type(_) | DeclKind::Enum(_))
+                }));
+                let mut d = Diagnostic::new(Code::E0101, format!("unknown type `{}`", name.name))
+                    .primary(name.span, "no type has this name");
+                if let Some(help) = crate::suggest::did_you_mean(&name.name, candidates) {
+                    d = d.help(help);
+                }
+                self.report(d);
+                Ty::Error
+            }
+        }
+    }
+
+    /// Explains a name that is not in scope but is a step nested in a
+    /// block: E0302 when it sits in another arm of a `match` this code is
+    /// in (it can never have run), E0203 otherwise.
+    pub fn hidden_step(&mut self, name: &ast::Ident) -> bool {
+        let Some(hidden) = self.hidden.get(&name.name) else {
+            return false;
+        };
+        let exclusive = hidden.arms.iter().any(|(m, arm)| {
+            self.arm_path
+                .iter()
+                .any(|(mine, my_arm)| mine == m && my_arm != arm)
+        });
+        let (span, place) = (hidden.span, hidden.place.clone());
+        let diagnostic = if exclusive {
+            Diagnostic::new(
+                Code::E0302,
+                format!("`{}` can never have run here", name.name),
+            )
+            .primary(name.span, "read in one arm of a `match`")
+            .secondary(span, "but it runs only in another arm")
+            .note("the arms of a `match` exclude each other: one runs, the others never do")
+            .help("compute it before the `match`, or in this arm")
+        } else {
+            Diagnostic::new(Code::E0203, format!("`{}` is not visible here", name.name))
+                .primary(
+                    name.span,
+                    format!("`{}` exists only inside {place}", name.name),
+                )
+                .secondary(span, "declared here")
+                .help(if place.starts_with("the loop") {
+                    "read it after the loop through the loop's name, like `loop_name.step`"
+                        .to_string()
+                } else {
+                    "make it the block's value and bind that with `let`".to_string()
+                })
+        };
+        self.report(diagnostic);
+        true
+    }
+
+    // ---- statements --------------------------------------------------------------
+
+    /// Declares every statement of a block (so a step may read one written
+    /// after it: the graph, not the order, says what runs first), then
+    /// checks each.
+    pub fn block_statements(&mut self, stmts: &'a [Stmt]) {
+        let mut out = Vec::new();
+        super::decls::duplicates_in("step", stmts.iter().map(stmt_name), &mut out);
+        self.cx.diagnostics.extend(out);
+        for stmt in stmts {
+            self.declare(stmt);
+        }
+        for stmt in stmts {
+            match stmt {
+                Stmt::Step(step) => self.step(step),
+                Stmt::Let(let_stmt) => self.let_stmt(let_stmt),
+                Stmt::Loop(loop_stmt) => self.loop_stmt(loop_stmt),
+            }
+        }
+    }
+
+    fn new_node(&mut self, name: &ast::Ident, kind: NodeKind, when: Option<String>) -> NodeId {
+        self.nodes.push(Node {
+            name: name.name.clone(),
+            span: name.span,
+            kind,
+            used: false,
+            deps: Vec::new(),
+            when,
+        });
+        self.node_of.insert(name.span, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    fn declare(&mut self, stmt: &'a Stmt) {
+        // A duplicate was reported; only the first one is declared.
+        let declared_here = self
+            .frames
+            .last()
+            .is_some_and(|f| f.contains_key(&stmt_name(stmt).name));
+        if declared_here {
+            return;
+        }
+        match stmt {
+            Stmt::Step(step) => {
+                let ty = self.resolve_type(&step.ty);
+                let when = step.clauses.iter().find_map(|c| match &c.kind {
+                    ClauseKind::When(e) => Some(dump::expr(e)),
+                    _ => None,
+                });
+                let ty = if when.is_some() { Ty::optional(ty) } else { ty };
+                let kind = match &step.action {
+                    Action::Llm => NodeKind::Llm,
+                    Action::Call { .. } => NodeKind::Call,
+                    Action::Exec(_) => NodeKind::Exec,
+                    Action::Fetch(_) => NodeKind::Fetch,
+                    Action::Ask(_) => NodeKind::Ask,
+                };
+                let node = self.new_node(&step.name, kind, when);
+                let untrusted = kind == NodeKind::Fetch;
+                self.bind(
+                    &step.name,
+                    Binding {
+                        ty,
+                        span: step.name.span,
+                        node: Some(node),
+                        untrusted,
+                        loop_node: None,
+                    },
+                );
+            }
+            Stmt::Let(let_stmt) => {
+                let ty = match &let_stmt.ty {
+                    Some(ty) => self.resolve_type(ty),
+                    None => Ty::Error,
+                };
+                let node = self.new_node(&let_stmt.name, NodeKind::Let, None);
+                self.bind(
+                    &let_stmt.name,
+                    Binding {
+                        ty,
+                        span: let_stmt.name.span,
+                        node: Some(node),
+                        untrusted: false,
+                        loop_node: None,
+                    },
+                );
+            }
+            Stmt::Loop(loop_stmt) => {
+                let outputs = self.outputs_of(&loop_stmt.body);
+                let mut fields = outputs;
+                fields.push(("iterations".to_string(), Ty::Int));
+                fields.push(("converged".to_string(), Ty::Bool));
+                let ty = Ty::Record(Rc::new(RecordTy {
+                    name: format!("loop `{}`", loop_stmt.name.name),
+                    fields,
+                    decl: Some(loop_stmt.name.span),
+                    nominal: false,
+                }));
+                let node = self.new_node(&loop_stmt.name, NodeKind::Loop, None);
+                self.bind(
+                    &loop_stmt.name,
+                    Binding {
+                        ty,
+                        span: loop_stmt.name.span,
+                        node: Some(node),
+                        untrusted: false,
+                        loop_node: Some(node),
+                    },
+                );
+            }
+        }
+    }
+
+    /// The declared outputs of a loop body's steps and typed lets.
+    fn outputs_of(&mut self, stmts: &[Stmt]) -> Vec<(String, Ty)> {
+        stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Step(step) => {
+                    let ty = self
+                        .cx
+                        .decls
+                        .resolve_type(self.file, &step.ty)
+                        .unwrap_or(Ty::Error);
+                    Some((step.name.name.clone(), ty))
+                }
+                Stmt::Let(l) => {
+                    let ty =
+                        l.ty.as_ref()
+                            .and_then(|t| self.cx.decls.resolve_type(self.file, t).ok())
+                            .unwrap_or(Ty::Error);
+                    Some((l.name.name.clone(), ty))
+                }
+                Stmt::Loop(_) => None,
+            })
+            .collect()
+    }
+
+    fn let_stmt(&mut self, let_stmt: &'a LetStmt) {
+        let node = self.node_of.get(&let_stmt.name.span).copied();
+        let previous = std::mem::replace(&mut self.current, node);
+        let declared = let_stmt.ty.as_ref().map(|t| self.resolve_type(t));
+        let found = self.expr(&let_stmt.value, declared.as_ref());
+        if let Some(declared) = &declared {
+            let origin = let_stmt.ty.as_ref().map(|t| (t.span, "the declared type"));
+            self.expect_fits(&found, declared, &let_stmt.value, origin);
+        } else if let Some(frame) = self.frames.last_mut() {
+            if let Some(binding) = frame.get_mut(&let_stmt.name.name) {
+                binding.ty = found;
+            }
+        }
+        self.current = previous;
+    }
+
+    fn loop_stmt(&mut self, loop_stmt: &'a LoopStmt) {
+        let node = self.node_of.get(&loop_stmt.name.span).copied();
+        let previous_current = std::mem::replace(&mut self.current, node);
+        self.loop_bound(loop_stmt);
+        self.push_frame();
+        let outputs = self.outputs_of(&loop_stmt.body);
+        let previous = Ty::optional(Ty::Record(Rc::new(RecordTy {
+            name: format!("iteration of `{}`", loop_stmt.name.name),
+            fields: outputs,
+            decl: Some(loop_stmt.name.span),
+            nominal: false,
+        })));
+        self.frames.last_mut().map(|f| {
+            f.insert(
+                "previous".to_string(),
+                Binding {
+                    ty: previous,
+                    span: loop_stmt.name.span,
+                    node: None,
+                    untrusted: false,
+                    loop_node: node,
+                },
+            )
+        });
+        let first_member = self.nodes.len();
+        self.block_statements(&loop_stmt.body);
+        if let Some(node) = node {
+            self.loop_members
+                .insert(node, (first_member..self.nodes.len()).collect());
+        }
+        // The loop reads its body's steps: that is how its result is built.
+        self.current = node;
+        for arg in &loop_stmt.options {
+            if arg.name.as_ref().is_some_and(|n| n.name == "best_by") {
+                let ty = self.expr(&arg.value, None);
+                let ty = self.require_value(ty, &arg.value);
+                if !ty.is_numeric() {
+                    self.mismatch(&ty, &Ty::Float, arg.value.span, None);
+                }
+            }
+        }
+        if let Some(until) = &loop_stmt.until {
+            self.condition(until, "until");
+        }
+        self.pop_frame();
+        self.current = previous_current;
+    }
+
+    /// E0401: `max` is required, a whole number from 1 to 100.
+    fn loop_bound(&mut self, loop_stmt: &LoopStmt) {
+        let mut out = Vec::new();
+        for arg in &loop_stmt.options {
+            match arg.name.as_ref().map(|n| n.name.as_str()) {
+                Some("max") => match &arg.value.kind {
+                    ExprKind::Int(n) if (1..=MAX_LOOP).contains(n) => {}
+                    ExprKind::Int(n) => out.push(
+                        Diagnostic::new(Code::E0401, format!("loop bound {n} is out of range"))
+                            .primary(arg.value.span, format!("must be 1 to {MAX_LOOP}"))
+                            .note("every run must end, so every loop has a small bound"),
+                    ),
+                    _ => out.push(
+                        Diagnostic::new(Code::E0401, "loop bound is not a whole number")
+                            .primary(arg.value.span, "expected an integer like `5`"),
+                    ),
+                },
+                Some("best_by") => {}
+                _ => {
+                    let key = arg.name.as_ref().map_or("?", |n| n.name.as_str());
+                    let at = arg.name.as_ref().map_or(arg.span, |n| n.span);
+                    out.push(
+                        Diagnostic::new(Code::E0207, format!("unknown loop option `{key}`"))
+                            .primary(at, "loops take `max` and `best_by`"),
+                    );
+                }
+            }
+        }
+        if !loop_stmt
+            .options
+            .iter()
+            .any(|a| a.name.as_ref().is_some_and(|n| n.name == "max"))
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::E0401,
+                    format!("loop `{}` has no `max`", loop_stmt.name.name),
+                )
+                .primary(loop_stmt.name.span, "this loop could run forever")
+                .note("every run must end, so every loop says how often it may repeat")
+                .help(format!(
+                    "add a bound: `loop {} (max = 5) {{ … }}`",
+                    loop_stmt.name.name
+                )),
+            );
+        }
+        self.cx.diagnostics.extend(out);
+    }
+
+    // ---- steps ----------------------------------------------------------------------
+
+    fn step(&mut self, step: &'a StepDecl) {
+        let node = self.node_of.get(&step.name.span).copied();
+        let previous = std::mem::replace(&mut self.current, node);
+        let declared = self
+            .cx
+            .decls
+            .resolve_type(self.file, &step.ty)
+            .unwrap_or(Ty::Error);
+        self.action(step, &declared);
+        self.push_frame();
+        self.frames.last_mut().map(|f| {
+            f.insert(
+                "this".to_string(),
+                Binding {
+                    ty: declared.clone(),
+                    span: step.name.span,
+                    node: None,
+                    untrusted: false,
+                    loop_node: None,
+                },
+            )
+        });
+        let prompt_names = step
+            .clauses
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ClauseKind::Prompt(e) => Some(names_in(e)),
+                _ => None,
+            })
+            .flatten()
+            .collect::<HashSet<String>>();
+        for clause in &step.clauses {
+            self.clause(step, clause, &declared, &prompt_names);
+        }
+        self.pop_frame();
+        if matches!(step.action, Action::Llm) {
+            self.llm_requirements(step);
+        }
+        self.deadline_budget(step);
+        self.current = previous;
+    }
+
+    fn action(&mut self, step: &'a StepDecl, declared: &Ty) {
+        match &step.action {
+            Action::Llm => {}
+            Action::Call { workflow, args } => {
+                self.calls.push((
+                    self.workflow.name.name.clone(),
+                    workflow.name.clone(),
+                    workflow.span,
+                ));
+                let output = self.call(workflow, args, step.name.span);
+                if let Some(output) = output {
+                    if !output.fits(declared) {
+                        self.mismatch(
+                            &output,
+                            declared,
+                            workflow.span,
+                            Some((step.ty.span, "the step's declared type")),
+                        );
+                    }
+                }
+            }
+            Action::Exec(block) => {
+                self.exec_block(block);
+                let expected = types::exec_result();
+                if !expected.fits(declared) {
+                    self.report(
+                        Diagnostic::new(Code::E0202, "an `exec` step produces `ExecResult`")
+                            .primary(step.ty.span, format!("declared as `{declared}`"))
+                            .note("`ExecResult` has `code`, `stdout` and `stderr`")
+                            .help("declare the step as `ExecResult` and read `.stdout`"),
+                    );
+                }
+            }
+            Action::Fetch(block) => {
+                self.typed_setting(block, "url", &Ty::String);
+                self.typed_setting(block, "timeout", &Ty::Duration);
+                for key in ["headers", "query"] {
+                    if let Some(SettingValue::Expr(e)) = block.get(key) {
+                        let ty = self.expr(e, Some(&Ty::Map(Box::new(Ty::String))));
+                        self.require_value(ty, e);
+                    }
+                }
+                if let Some(SettingValue::Expr(e)) = block.get("body") {
+                    let ty = self.expr(e, None);
+                    self.require_value(ty, e);
+                }
+                self.word_setting(
+                    block,
+                    "method",
+                    &["get", "post", "put", "patch", "delete", "head"],
+                );
+            }
+            Action::Ask(block) => {
+                self.typed_setting(block, "question", &Ty::String);
+                self.typed_setting(block, "timeout", &Ty::Duration);
+                if let Some(SettingValue::Expr(e)) = block.get("show") {
+                    let ty = self.expr(e, None);
+                    self.require_value(ty, e);
+                }
+                if let Some(SettingValue::Expr(e)) = block.get("options") {
+                    let ty = self.expr(e, Some(&Ty::list(Ty::String)));
+                    self.expect_fits(&ty, &Ty::list(Ty::String), e, None);
+                }
+            }
+        }
+    }
+
+    pub fn exec_block(&mut self, block: &'a ActionBlock) {
+        self.typed_setting(block, "command", &Ty::list(Ty::String));
+        self.typed_setting(block, "stdin", &Ty::String);
+        self.typed_setting(block, "cwd", &Ty::String);
+        self.typed_setting(block, "timeout", &Ty::Duration);
+        self.typed_setting(block, "env", &Ty::Map(Box::new(Ty::String)));
+    }
+
+    fn typed_setting(&mut self, block: &'a ActionBlock, key: &str, expected: &Ty) {
+        if let Some(SettingValue::Expr(e)) = block.get(key) {
+            let ty = self.expr(e, Some(expected));
+            self.expect_fits(&ty, expected, e, None);
+        }
+    }
+
+    fn word_setting(&mut self, block: &ActionBlock, key: &str, words: &[&str]) {
+        let Some(SettingValue::Expr(e)) = block.get(key) else {
+            return;
+        };
+        let ok = match &e.kind {
+            ExprKind::Name(n) => words.contains(&n.name.as_str()),
+            ExprKind::String(t) => t
+                .as_plain()
+                .is_some_and(|s| words.contains(&s.to_lowercase().as_str())),
+            _ => false,
+        };
+        if !ok {
+            self.report(
+                Diagnostic::new(Code::E0202, format!("invalid `{key}`")).primary(
+                    e.span,
+                    format!("expected {}", crate::suggest::one_of(words)),
+                ),
+            );
+        }
+    }
+
+    /// A `call`: the workflow exists, its arguments match its parameters
+    /// (E0206). Returns the workflow's output type.
+    pub fn call(&mut self, workflow: &ast::Ident, args: &'a [ast::Arg], _at: Span) -> Option<Ty> {
+        let decl = self.cx.decls.lookup(self.file, &workflow.name);
+        let target = match decl.map(|d| (&d.kind, d.file)) {
+            Some((DeclKind::Workflow(w), file)) => Some((*w, file)),
+            _ => None,
+        };
+        let Some((target, target_file)) = target else {
+            self.cx.expect_decl(self.file, workflow, "workflow");
+            for arg in args {
+                self.expr(&arg.value, None);
+            }
+            return None;
+        };
+        let mut given: HashSet<&str> = HashSet::new();
+        for arg in args {
+            let Some(name) = &arg.name else {
+                self.expr(&arg.value, None);
+                self.report(
+                    Diagnostic::new(Code::E0206, "arguments to a workflow are named")
+                        .primary(arg.span, "this argument has no name")
+                        .help(format!(
+                            "write `name = value`; `{}` takes {}",
+                            workflow.name,
+                            param_list(target)
+                        )),
+                );
+                continue;
+            };
+            let Some(param) = target.params.iter().find(|p| p.name.name == name.name) else {
+                self.expr(&arg.value, None);
+                let names: Vec<&str> = target.params.iter().map(|p| p.name.name.as_str()).collect();
+                let mut d = Diagnostic::new(
+                    Code::E0206,
+                    format!("`{}` has no parameter `{}`", workflow.name, name.name),
+                )
+                .primary(name.span, "unknown argument")
+                .secondary(
+                    target.name.span,
+                    format!("`{}` is declared here", workflow.name),
+                )
+                .note(format!("it takes {}", param_list(target)));
+                if let Some(help) = crate::suggest::did_you_mean(&name.name, names) {
+                    d = d.help(help);
+                }
+                self.report(d);
+                continue;
+            };
+            given.insert(&name.name);
+            let expected = self
+                .cx
+                .decls
+                .resolve_type(target_file, &param.ty)
+                .unwrap_or(Ty::Error);
+            let found = self.expr(&arg.value, Some(&expected));
+            if !found.fits(&expected) {
+                if found.is_optional() && found.unwrap_optional().fits(&expected) {
+                    self.optional_misuse(&found, &arg.value);
+                } else {
+                    self.report(
+                        Diagnostic::new(
+                            Code::E0206,
+                            format!("argument `{}` has the wrong type", name.name),
+                        )
+                        .primary(
+                            arg.value.span,
+                            format!("expected `{expected}`, found `{found}`"),
+                        )
+                        .secondary(param.ty.span, "the parameter's type"),
+                    );
+                }
+            }
+        }
+        let missing: Vec<&str> = target
+            .params
+            .iter()
+            .filter(|p| p.default.is_none() && !given.contains(p.name.name.as_str()))
+            .map(|p| p.name.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let noun = if missing.len() == 1 {
+                "argument"
+            } else {
+                "arguments"
+            };
+            self.report(
+                Diagnostic::new(
+                    Code::E0206,
+                    format!(
+                        "missing {noun} {} to `{}`",
+                        crate::suggest::all_of(&missing),
+                        workflow.name
+                    ),
+                )
+                .primary(
+                    workflow.span,
+                    format!(
+                        "`{}` needs {}",
+                        workflow.name,
+                        crate::suggest::all_of(&missing)
+                    ),
+                )
+                .secondary(
+                    target.name.span,
+                    format!("`{}` is declared here", workflow.name),
+                ),
+            );
+        }
+        let output = match &target.output {
+            Some(ty) => self
+                .cx
+                .decls
+                .resolve_type(target_file, ty)
+                .unwrap_or(Ty::Error),
+            None => Ty::Error,
+        };
+        Some(output)
+    }
+
+    fn clause(
+        &mut self,
+        step: &'a StepDecl,
+        clause: &'a Clause,
+        declared: &Ty,
+        prompt_names: &HashSet<String>,
+    ) {
+        match &clause.kind {
+            ClauseKind::Model(chain) => {
+                for name in chain {
+                    self.cx.expect_decl(self.file, name, "model");
+                }
+            }
+            ClauseKind::Agent(name) => self.cx.expect_decl(self.file, name, "agent"),
+            ClauseKind::Prompt(e) => {
+                self.text(e);
+                self.context_window(step, e);
+            }
+            ClauseKind::System(e) => {
+                self.in_system = true;
+                self.text(e);
+                self.in_system = false;
+            }
+            ClauseKind::Context(strategy) => self.context(strategy, prompt_names),
+            ClauseKind::Retry(retry) => {
+                self.retry_budget(retry);
+            }
+            ClauseKind::Timeout(e) | ClauseKind::Deadline(e) => {
+                let ty = self.expr(e, Some(&Ty::Duration));
+                self.expect_fits(&ty, &Ty::Duration, e, None);
+            }
+            ClauseKind::Check { condition, message } => {
+                self.condition(condition, "check");
+                self.text(message);
+            }
+            ClauseKind::When(e) => {
+                self.condition(e, "when");
+                if super::expr::constant_bool(e) == Some(false) {
+                    self.report(
+                        Diagnostic::new(
+                            Code::E0302,
+                            format!("step `{}` can never run", step.name.name),
+                        )
+                        .primary(e.span, "this guard is always false")
+                        .secondary(step.name.span, "the step it guards"),
+                    );
+                }
+            }
+            ClauseKind::OnError(e) => {
+                let ty = self.expr(e, Some(declared));
+                self.expect_fits(
+                    &ty,
+                    declared,
+                    e,
+                    Some((step.ty.span, "the step's declared type")),
+                );
+            }
+            ClauseKind::Compensate(block) => self.exec_block(block),
+            ClauseKind::After(names) => {
+                for name in names {
+                    self.reference_step(name, false);
+                }
+            }
+            ClauseKind::Cache(e) => {
+                let ty = self.expr(e, Some(&Ty::Bool));
+                self.expect_fits(&ty, &Ty::Bool, e, None);
+            }
+        }
+    }
+
+    /// A prompt-like value: text, a component or anything that renders.
+    fn text(&mut self, e: &'a Expr) {
+        let ty = self.expr(e, Some(&Ty::String));
+        let ty = self.require_value(ty, e);
+        if !ty.fits(&Ty::String) {
+            self.mismatch(&ty, &Ty::String, e.span, None);
+        }
+    }
+
+    /// `check`, `when`, `until`: a `bool` (E0208).
+    pub fn condition(&mut self, e: &'a Expr, keyword: &str) {
+        let ty = self.expr(e, Some(&Ty::Bool));
+        if ty.is_optional() && ty.unwrap_optional().fits(&Ty::Bool) {
+            self.optional_misuse(&ty, e);
+        } else if !ty.fits(&Ty::Bool) {
+            self.report(
+                Diagnostic::new(
+                    Code::E0208,
+                    format!("`{keyword}` condition is not a `bool`"),
+                )
+                .primary(e.span, format!("this is `{ty}`"))
+                .help(if ty.fits(&Ty::String) {
+                    "compare it: `x != \"\"`, or use `len(x) > 0`".to_string()
+                } else {
+                    "write a comparison such as `x > 0`".to_string()
+                }),
+            );
+        }
+    }
+
+    fn context(&mut self, strategy: &'a ContextStrategy, prompt_names: &HashSet<String>) {
+        match strategy {
+            ContextStrategy::Fresh(_) | ContextStrategy::All(_) => {}
+            ContextStrategy::Steps(names, _) => {
+                for name in names {
+                    if !self.reference_step(name, true) {
+                        continue;
+                    }
+                    if prompt_names.contains(&name.name) {
+                        self.report(
+                            Diagnostic::new(
+                                Code::W0504,
+                                format!("`{}` is in the context and in the prompt", name.name),
+                            )
+                            .primary(name.span, "already interpolated by the prompt")
+                            .note("the model would read it twice")
+                            .help(format!("remove `{}` from `context`", name.name)),
+                        );
+                    }
+                }
+            }
+            ContextStrategy::Summarized(args, _) => {
+                for arg in args {
+                    match arg.name.as_ref().map(|n| n.name.as_str()) {
+                        Some("model") => match &arg.value.kind {
+                            ExprKind::Name(model) => self.cx.expect_decl(self.file, model, "model"),
+                            _ => self.mismatch_text(arg.value.span, "expected a model name"),
+                        },
+                        Some("max_tokens") => {
+                            let ty = self.expr(&arg.value, Some(&Ty::Int));
+                            self.expect_fits(&ty, &Ty::Int, &arg.value, None);
+                        }
+                        _ => self.report(
+                            Diagnostic::new(Code::E0206, "unknown argument to `summarized`")
+                                .primary(arg.span, "`summarized` takes `max_tokens` and `model`"),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    fn mismatch_text(&mut self, span: Span, label: &str) {
+        self.report(
+            Diagnostic::new(Code::E0202, "mismatched types").primary(span, label.to_string()),
+        );
+    }
+
+    /// A name in `after` or `context`: must be a step, `let` or loop in
+    /// scope. Records the dependency; `uses` marks its output used.
+    fn reference_step(&mut self, name: &ast::Ident, uses: bool) -> bool {
+        match self.lookup_local(&name.name).and_then(|b| b.node) {
+            Some(node) => {
+                self.depend_on(node, name.span);
+                if uses {
+                    self.nodes[node].used = true;
+                }
+                true
+            }
+            None => {
+                if !self.hidden_step(name) {
+                    let candidates: Vec<String> =
+                        self.nodes.iter().map(|n| n.name.clone()).collect();
+                    let mut d =
+                        Diagnostic::new(Code::E0101, format!("unknown step `{}`", name.name))
+                            .primary(name.span, "no step has this name");
+                    if let Some(help) = crate::suggest::did_you_mean(
+                        &name.name,
+                        candidates.iter().map(String::as_str),
+                    ) {
+                        d = d.help(help);
+                    }
+                    self.report(d);
+                }
+                false
+            }
+        }
+    }
+
+    /// `refine.attempt` or `previous.attempt`: reads `attempt` of the loop's
+    /// body, which counts as a use.
+    pub fn read_loop_member(&mut self, base: &Expr, field: &ast::Ident) {
+        let ExprKind::Name(name) = &base.kind else {
+            return;
+        };
+        let Some(loop_node) = self.lookup_local(&name.name).and_then(|b| b.loop_node) else {
+            return;
+        };
+        let members = self
+            .loop_members
+            .get(&loop_node)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(&member) = members.iter().find(|&&m| self.nodes[m].name == field.name) {
+            self.nodes[member].used = true;
+        }
+    }
+
+    pub fn depend_on(&mut self, node: NodeId, at: Span) {
+        if let Some(current) = self.current {
+            self.nodes[current].deps.push((node, at));
+        }
+    }
+
+    /// An LLM step needs a model (its own, its agent's, or the workflow's
+    /// default) and a prompt (or an agent, whose instruction is one).
+    fn llm_requirements(&mut self, step: &StepDecl) {
+        let has = |pred: fn(&ClauseKind) -> bool| step.clauses.iter().any(|c| pred(&c.kind));
+        let default = |pred: fn(&ClauseKind) -> bool| {
+            self.workflow.settings.iter().any(|s| match &s.kind {
+                WorkflowSettingKind::Default(c) => pred(&c.kind),
+                _ => false,
+            })
+        };
+        let is_model = |k: &ClauseKind| matches!(k, ClauseKind::Model(_) | ClauseKind::Agent(_));
+        let is_prompt = |k: &ClauseKind| matches!(k, ClauseKind::Prompt(_) | ClauseKind::Agent(_));
+        if !has(is_model) && !default(is_model) {
+            self.report(
+                Diagnostic::new(Code::E0207, format!("step `{}` has no model", step.name.name))
+                    .primary(step.name.span, "an LLM step needs a model to call")
+                    .help("add `model = …` or `agent = …`, or `default model = …` at the top of the workflow"),
+            );
+        }
+        if !has(is_prompt) {
+            self.report(
+                Diagnostic::new(
+                    Code::E0207,
+                    format!("step `{}` has no prompt", step.name.name),
+                )
+                .primary(step.name.span, "an LLM step needs a prompt")
+                .help("add `prompt = \"…\"`"),
+            );
+        }
+    }
+
+    /// The retry policy a clause names or writes, checked; its budget.
+    fn retry_budget(&mut self, retry: &'a RetryRef) -> Option<RetryBudget> {
+        match retry {
+            RetryRef::Named(name) => {
+                self.cx.expect_decl(self.file, name, "retry policy");
+                let decl = self.cx.decls.lookup(self.file, &name.name)?;
+                let DeclKind::Retry(r) = &decl.kind else {
+                    return None;
+                };
+                // The declaration was checked once already; measure quietly.
+                let before = self.cx.diagnostics.len();
+                let budget = self.cx.check_retry(&r.settings, r.name.span);
+                self.cx.diagnostics.truncate(before);
+                budget
+            }
+            RetryRef::Inline(settings, span) => self.cx.check_retry(settings, *span),
+        }
+    }
+
+    /// W0505: attempts × timeout + delays must fit the step's deadline, or
+    /// else the workflow's.
+    fn deadline_budget(&mut self, step: &'a StepDecl) {
+        let clause = |pick: fn(&'a ClauseKind) -> Option<&'a Expr>| {
+            step.clauses.iter().find_map(|c| pick(&c.kind)).or_else(|| {
+                self.workflow.settings.iter().find_map(|s| match &s.kind {
+                    WorkflowSettingKind::Default(c) => pick(&c.kind),
+                    _ => None,
+                })
+            })
+        };
+        let timeout = clause(|k| match k {
+            ClauseKind::Timeout(e) => Some(e),
+            _ => None,
+        });
+        let Some(timeout_ms) = timeout.and_then(config::duration_ms) else {
+            return;
+        };
+        let step_deadline = clause(|k| match k {
+            ClauseKind::Deadline(e) => Some(e),
+            _ => None,
+        });
+        let workflow_deadline = self.workflow.settings.iter().find_map(|s| match &s.kind {
+            WorkflowSettingKind::Deadline(e) => Some(e),
+            _ => None,
+        });
+        let Some(deadline) = step_deadline.or(workflow_deadline) else {
+            return;
+        };
+        let Some(deadline_ms) = config::duration_ms(deadline) else {
+            return;
+        };
+        let retry = step
+            .clauses
+            .iter()
+            .find_map(|c| match &c.kind {
+                ClauseKind::Retry(r) => Some(r),
+                _ => None,
+            })
+            .or_else(|| {
+                self.workflow.settings.iter().find_map(|s| match &s.kind {
+                    WorkflowSettingKind::Default(Clause {
+                        kind: ClauseKind::Retry(r),
+                        ..
+                    }) => Some(r),
+                    _ => None,
+                })
+            });
+        let before = self.cx.diagnostics.len();
+        let budget = retry
+            .and_then(|r| self.retry_budget(r))
+            .unwrap_or(RetryBudget {
+                attempts: 1,
+                delays_ms: Vec::new(),
+            });
+        self.cx.diagnostics.truncate(before);
+        let delays: u64 = budget.delays_ms.iter().sum();
+        let worst = budget
+            .attempts
+            .saturating_mul(timeout_ms)
+            .saturating_add(delays);
+        if worst > deadline_ms {
+            self.report(
+                Diagnostic::new(
+                    Code::W0505,
+                    format!("retries of `{}` cannot fit its deadline", step.name.name),
+                )
+                .primary(
+                    timeout.map_or(step.name.span, |t| t.span),
+                    format!(
+                        "{} attempts of up to {}",
+                        budget.attempts,
+                        show_ms(timeout_ms)
+                    ),
+                )
+                .secondary(
+                    deadline.span,
+                    format!("the deadline: {}", show_ms(deadline_ms)),
+                )
+                .note(format!(
+                    "{} attempts × {} + {} of backoff = {}",
+                    budget.attempts,
+                    show_ms(timeout_ms),
+                    show_ms(delays),
+                    show_ms(worst)
+                ))
+                .help("lower `attempts` or `timeout`, or raise the deadline"),
+            );
+        }
+    }
+
+    /// W0503: a prompt whose fixed text and components alone exceed the
+    /// smallest context window among its models.
+    fn context_window(&mut self, step: &StepDecl, prompt: &Expr) {
+        let models: Vec<&ast::Ident> = step
+            .clauses
+            .iter()
+            .find_map(|c| match &c.kind {
+                ClauseKind::Model(chain) => Some(chain.iter().collect()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let window = models
+            .iter()
+            .filter_map(|m| self.cx.model_info(self.file, &m.name)?.context_window)
+            .min();
+        let Some(window) = window else { return };
+        let chars = self.fixed_chars(prompt);
+        let tokens = super::components::estimate_tokens(chars);
+        if tokens > window {
+            self.report(
+                Diagnostic::new(Code::W0503, "prompt exceeds the model's context window")
+                    .primary(
+                        prompt.span,
+                        format!("about {tokens} tokens before any input"),
+                    )
+                    .note(format!(
+                        "the smallest `context_window` among its models is {window}"
+                    ))
+                    .help(
+                        "shorten the prompt or its components, or use a model with a larger window",
+                    ),
+            );
+        }
+    }
+
+    /// Characters of a prompt known before running: its text and the
+    /// components it interpolates.
+    fn fixed_chars(&self, e: &Expr) -> usize {
+        let ExprKind::String(template) = &e.kind else {
+            return 0;
+        };
+        let mut total = 0;
+        walk_template_text(&template.parts, &mut |part| match part {
+            TextOrName::Text(t) => total += t.chars().count(),
+            TextOrName::Name(n) => {
+                if let Some(id) = self.cx.decls.id_of(self.file, n) {
+                    total += self.cx.component_chars.get(&id).copied().unwrap_or(0);
+                }
+            }
+        });
+        total
+    }
+
+    // ---- the result and the graph -------------------------------------------------
+
+    fn result(&mut self) {
+        let expected = self.workflow.output.as_ref().map(|t| self.resolve_type(t));
+        let Some(ret) = &self.workflow.ret else {
+            if let (Some(expected), Some(output)) = (&expected, &self.workflow.output) {
+                if !expected.is_error() {
+                    self.report(
+                        Diagnostic::new(
+                            Code::E0202,
+                            format!("workflow `{}` returns nothing", self.workflow.name.name),
+                        )
+                        .primary(output.span, format!("declared to return `{expected}`"))
+                        .help("end the body with `return …`"),
+                    );
+                }
+            }
+            return;
+        };
+        self.in_return = true;
+        let found = self.expr(&ret.value, expected.as_ref());
+        if let (Some(expected), Some(output)) = (&expected, &self.workflow.output) {
+            self.expect_fits(
+                &found,
+                expected,
+                &ret.value,
+                Some((output.span, "the workflow's declared output")),
+            );
+        } else {
+            self.require_value(found, &ret.value);
+        }
+        self.in_return = false;
+        // The result is used by whoever runs the workflow.
+        for node in names_in(&ret.value) {
+            if let Some(id) = self.lookup_local(&node).and_then(|b| b.node) {
+                self.nodes[id].used = true;
+            }
+        }
+    }
+
+    fn report_cycles(&mut self) {
+        let order: Vec<NodeId> = (0..self.nodes.len()).collect();
+        let found = graph::cycles(&order, |n| {
+            self.nodes[n].deps.iter().map(|(d, _)| *d).collect()
+        });
+        for cycle in found {
+            let names: Vec<&str> = cycle.iter().map(|&n| self.nodes[n].name.as_str()).collect();
+            let mut diagnostic = if cycle.len() == 1 {
+                Diagnostic::new(
+                    Code::E0301,
+                    format!("step `{}` depends on itself", names[0]),
+                )
+            } else {
+                Diagnostic::new(
+                    Code::E0301,
+                    format!("dependency cycle between `{}`", names.join("`, `")),
+                )
+            };
+            for (i, &from) in cycle.iter().enumerate() {
+                let to = cycle[(i + 1) % cycle.len()];
+                let Some((_, span)) = self.nodes[from].deps.iter().find(|(d, _)| *d == to) else {
+                    continue;
+                };
+                let label = format!(
+                    "`{}` reads `{}` here",
+                    self.nodes[from].name, self.nodes[to].name
+                );
+                diagnostic = if i == 0 {
+                    diagnostic.primary(*span, label)
+                } else {
+                    diagnostic.secondary(*span, label)
+                };
+            }
+            let mut path = names.clone();
+            path.push(names[0]);
+            self.report(
+                diagnostic
+                    .note(format!("the cycle: {}", path.join(" → ")))
+                    .help("a step runs after everything it reads; break the cycle by removing one reference"),
+            );
+        }
+    }
+
+    /// W0501: LLM steps, calls and `let`s whose value nobody reads.
+    fn report_unused(&mut self) {
+        let unused: Vec<(String, Span, NodeKind)> = self
+            .nodes
+            .iter()
+            .filter(|n| !n.used && matches!(n.kind, NodeKind::Llm | NodeKind::Call | NodeKind::Let))
+            .filter(|n| !n.name.starts_with('_'))
+            .map(|n| (n.name.clone(), n.span, n.kind))
+            .collect();
+        for (name, span, kind) in unused {
+            let mut d = if kind == NodeKind::Let {
+                Diagnostic::new(Code::W0501, format!("value of `{name}` is never used"))
+            } else {
+                Diagnostic::new(Code::W0501, format!("output of `{name}` is never used"))
+                    .note("it still costs a model call on every run")
+            };
+            d = d.primary(span, "nothing reads this");
+            self.report(d.help(format!(
+                "use it, remove it, or name it `_{name}` to keep it"
+            )));
+        }
+    }
+}
+
+fn stmt_name(stmt: &Stmt) -> &ast::Ident {
+    match stmt {
+        Stmt::Step(s) => &s.name,
+        Stmt::Let(l) => &l.name,
+        Stmt::Loop(l) => &l.name,
+    }
+}
+
+fn param_list(workflow: &WorkflowDecl) -> String {
+    if workflow.params.is_empty() {
+        return "no parameters".to_string();
+    }
+    let names: Vec<&str> = workflow
+        .params
+        .iter()
+        .map(|p| p.name.name.as_str())
+        .collect();
+    crate::suggest::all_of(&names)
+}
+
+fn show_ms(ms: u64) -> String {
+    if ms % 60_000 == 0 && ms > 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// Steps nested in blocks (arms, loop and `for` bodies, `if` branches),
+/// with where they live.
+fn collect_hidden(
+    stmts: &[Stmt],
+    arms: &mut Vec<(u32, usize)>,
+    out: &mut HashMap<String, Hidden>,
+    place: Option<&str>,
+) {
+    for stmt in stmts {
+        if let Some(place) = place {
+            let name = stmt_name(stmt);
+            out.entry(name.name.clone()).or_insert(Hidden {
+                span: name.span,
+                place: place.to_string(),
+                arms: arms.clone(),
+            });
+        }
+        match stmt {
+            Stmt::Step(s) => {
+                for clause in &s.clauses {
+                    if let ClauseKind::Prompt(e) | ClauseKind::OnError(e) = &clause.kind {
+                        hidden_in_expr(e, arms, out);
+                    }
+                }
+            }
+            Stmt::Let(l) => hidden_in_expr(&l.value, arms, out),
+            Stmt::Loop(l) => {
+                let place = format!("the loop `{}`", l.name.name);
+                collect_hidden(&l.body, arms, out, Some(&place));
+            }
+        }
+    }
+}
+
+fn hidden_in_expr(e: &Expr, arms: &mut Vec<(u32, usize)>, out: &mut HashMap<String, Hidden>) {
+    match &e.kind {
+        ExprKind::Match {
+            arms: match_arms, ..
+        } => {
+            for (i, arm) in match_arms.iter().enumerate() {
+                arms.push((e.span.start, i));
+                if let ExprKind::Block(block) = &arm.body.kind {
+                    collect_hidden(&block.stmts, arms, out, Some("a `match` arm"));
+                    hidden_in_expr(&block.value, arms, out);
+                }
+                arms.pop();
+            }
+        }
+        ExprKind::For { body, .. } => {
+            collect_hidden(&body.stmts, arms, out, Some("the body of a `for`"));
+        }
+        ExprKind::If {
+            then, otherwise, ..
+        } => {
+            collect_hidden(&then.stmts, arms, out, Some("a branch of an `if`"));
+            hidden_in_expr(otherwise, arms, out);
+        }
+        ExprKind::Block(block) => {
+            collect_hidden(&block.stmts, arms, out, Some("a block"));
+        }
+        ExprKind::Paren(inner) => hidden_in_expr(inner, arms, out),
+        _ => {}
+    }
+}
+
+/// Every bare name an expression reads (templates included).
+pub(super) fn names_in(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    super::expr::visit_names(e, &mut |name| out.push(name.to_string()));
+    out
+}
+
+enum TextOrName<'t> {
+    Text(&'t str),
+    Name(&'t str),
+}
+
+fn walk_template_text<'t>(parts: &'t [ast::TemplatePart], f: &mut dyn FnMut(TextOrName<'t>)) {
+    for part in parts {
+        match part {
+            ast::TemplatePart::Text { text, .. } => f(TextOrName::Text(text)),
+            ast::TemplatePart::Interpolation { expr, .. } => {
+                if let ExprKind::Name(n) = &expr.kind {
+                    f(TextOrName::Name(&n.name));
+                }
+            }
+            ast::TemplatePart::If {
+                then, otherwise, ..
+            } => {
+                walk_template_text(then, f);
+                if let Some(otherwise) = otherwise {
+                    walk_template_text(otherwise, f);
+                }
+            }
+            ast::TemplatePart::For { body, .. } => walk_template_text(body, f),
+        }
+    }
+}
