@@ -79,6 +79,60 @@ fn json_format_goes_to_stdout() {
     insta::assert_snapshot!(serde_json::to_string_pretty(&value).expect("serializes"));
 }
 
+/// A contract error across an import: secondary labels in another file,
+/// notes and help all reach the JSON.
+#[test]
+fn json_format_carries_every_label_note_and_help() {
+    let output = spesc(&[
+        "check",
+        "--format",
+        "json",
+        "tests/ui/check/unknown_field_across_import.spes",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("valid JSON");
+    insta::assert_snapshot!(serde_json::to_string_pretty(&value).expect("serializes"));
+}
+
+/// `check --env` reports a model whose key variable is not set, and a
+/// plain `check` does not look.
+#[test]
+fn env_flag_reports_missing_api_keys() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_spesc"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("TEAM_OPENAI_KEY")
+            .output()
+            .expect("spesc runs")
+    };
+    let case = "tests/ui/check/api_key_not_set.spes";
+    let plain = run(&["check", "--format", "short", case]);
+    assert_eq!(plain.status.code(), Some(0));
+    assert_eq!(stderr(&plain), "");
+    let with_env = run(&["check", "--env", "--format", "short", case]);
+    assert_eq!(
+        with_env.status.code(),
+        Some(0),
+        "warnings do not fail a check"
+    );
+    let text = stderr(&with_env);
+    assert!(
+        text.contains("warning[W0507]: `ANTHROPIC_API_KEY` is not set for model `smart`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`TEAM_OPENAI_KEY` is not set for model `team`"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("local"),
+        "a local server needs no key: {text}"
+    );
+}
+
 #[test]
 fn absolute_paths_are_shown_relative_to_the_working_directory() {
     let absolute = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/syntax/bad_escape.spes");
@@ -140,6 +194,17 @@ fn explain_prints_the_page() {
             stdout(&output).starts_with("# E0001: syntax error"),
             "{}",
             stdout(&output)
+        );
+    }
+    // Every code has a page with an example and its fix.
+    for code in spesc::diagnostic::Code::ALL {
+        let output = spesc(&["explain", code.as_str()]);
+        let page = stdout(&output);
+        assert_eq!(output.status.code(), Some(0), "{code}");
+        assert!(page.starts_with(&format!("# {code}: ")), "{code}: {page}");
+        assert!(
+            page.contains("## Example") && page.contains("```spes"),
+            "{code}: {page}"
         );
     }
 }

@@ -117,6 +117,8 @@ struct JsonDiagnostic<'a> {
     severity: &'static str,
     code: &'static str,
     message: &'a str,
+    /// The primary label's place, flattened: `file`, `line`, `column`, …
+    #[serde(flatten)]
     location: Option<Place>,
     labels: Vec<JsonLabel<'a>>,
     notes: &'a [String],
@@ -127,41 +129,54 @@ struct JsonDiagnostic<'a> {
 struct JsonLabel<'a> {
     primary: bool,
     message: &'a str,
+    #[serde(flatten)]
     location: Place,
 }
 
-/// Where a span is, in every unit a consumer might want.
+/// Where a span is, in every unit a consumer might want: `file`, `line`,
+/// `column` (1-based, columns count characters), `end` (the same for the
+/// end) and `offsets` (bytes into the file).
 #[derive(Serialize)]
 struct Place {
     file: String,
-    /// Byte offsets into the file.
-    start: u32,
-    end: u32,
-    /// 1-based; columns count characters.
     line: usize,
     column: usize,
-    end_line: usize,
-    end_column: usize,
+    end: LineColumn,
+    offsets: Offsets,
+}
+
+#[derive(Serialize)]
+struct LineColumn {
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct Offsets {
+    start: u32,
+    end: u32,
 }
 
 impl Place {
     fn of(sources: &SourceMap, span: Span) -> Place {
-        let (line, column, end_line, end_column) = match sources.file(span.file) {
-            Some(file) => {
-                let (line, column) = file.line_col(span.start as usize);
-                let (end_line, end_column) = file.line_col(span.end as usize);
-                (line, column, end_line, end_column)
-            }
-            None => (1, 1, 1, 1),
+        let at = |byte: u32| {
+            sources
+                .file(span.file)
+                .map_or((1, 1), |file| file.line_col(byte as usize))
         };
+        let ((line, column), (end_line, end_column)) = (at(span.start), at(span.end));
         Place {
             file: sources.name(span.file).to_string(),
-            start: span.start,
-            end: span.end,
             line,
             column,
-            end_line,
-            end_column,
+            end: LineColumn {
+                line: end_line,
+                column: end_column,
+            },
+            offsets: Offsets {
+                start: span.start,
+                end: span.end,
+            },
         }
     }
 }
