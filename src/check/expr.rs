@@ -297,7 +297,7 @@ impl<'a> Body<'_, 'a> {
             Ty::Record(record) => match record.field(&field.name) {
                 Some(ty) => ty.clone(),
                 None => {
-                    self.unknown_field(record, base_ty, field);
+                    self.unknown_field(record, base_ty, base, field);
                     Ty::Error
                 }
             },
@@ -324,13 +324,16 @@ impl<'a> Body<'_, 'a> {
         }
     }
 
-    fn unknown_field(&mut self, record: &Rc<RecordTy>, ty: &Ty, field: &Ident) {
+    fn unknown_field(&mut self, record: &Rc<RecordTy>, ty: &Ty, base: &Expr, field: &Ident) {
         let names: Vec<&str> = record.fields.iter().map(|(n, _)| n.as_str()).collect();
         let mut d = Diagnostic::new(
             Code::E0201,
             format!("no field `{}` on type `{ty}`", field.name),
         )
         .primary(field.span, "unknown field");
+        if let Some((at, label)) = self.producer_label(base) {
+            d = d.secondary(at, label);
+        }
         if let Some(decl) = record.decl {
             d = d.secondary(decl, format!("`{}` is declared here", record.name));
         }
@@ -885,9 +888,11 @@ impl<'a> Body<'_, 'a> {
             self.optional_misuse(found, e);
             return;
         }
-        self.mismatch(found, expected, e.span, origin);
+        self.mismatch_from(found, expected, e.span, Some(e), origin);
     }
 
+    /// E0202 at `span`. When the value comes from a step or `let`
+    /// (`from`), its declaration is labelled too: both ends of the contract.
     pub fn mismatch(
         &mut self,
         found: &Ty,
@@ -895,10 +900,24 @@ impl<'a> Body<'_, 'a> {
         span: Span,
         origin: Option<(Span, &str)>,
     ) {
+        self.mismatch_from(found, expected, span, None, origin);
+    }
+
+    pub fn mismatch_from(
+        &mut self,
+        found: &Ty,
+        expected: &Ty,
+        span: Span,
+        from: Option<&Expr>,
+        origin: Option<(Span, &str)>,
+    ) {
         let mut d = Diagnostic::new(Code::E0202, "mismatched types")
             .primary(span, format!("expected `{expected}`, found `{found}`"));
         if let Some((at, what)) = origin {
             d = d.secondary(at, format!("{what}: `{expected}`"));
+        }
+        if let Some((at, label)) = from.and_then(|e| self.producer_label(e)) {
+            d = d.secondary(at, label);
         }
         if let Ty::Record(r) = found {
             if let Some(decl) = r.decl {
@@ -909,6 +928,30 @@ impl<'a> Body<'_, 'a> {
             }
         }
         self.report(d);
+    }
+
+    /// "`grade` produces `Grade` here", at the step or `let` an expression
+    /// reads from.
+    pub(super) fn producer_label(&self, e: &Expr) -> Option<(Span, String)> {
+        let ExprKind::Name(name) = &root_of(e).kind else {
+            return None;
+        };
+        let binding = self.lookup_local(&name.name)?;
+        binding.node?;
+        Some((
+            binding.span,
+            format!("`{}` produces `{}` here", name.name, binding.ty),
+        ))
+    }
+}
+
+/// The expression a field or index chain starts from: `outline` in
+/// `outline.sections[0].heading`.
+fn root_of(e: &Expr) -> &Expr {
+    match &e.kind {
+        ExprKind::Field { base, .. } | ExprKind::Index { base, .. } => root_of(base),
+        ExprKind::Paren(inner) => root_of(inner),
+        _ => e,
     }
 }
 

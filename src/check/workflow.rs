@@ -89,6 +89,9 @@ pub(super) struct Body<'c, 'a> {
     calls: Vec<(String, String, Span)>,
     /// The nodes of each loop's body.
     loop_members: HashMap<NodeId, Vec<NodeId>>,
+    /// Steps with `context = all` or `summarized(…)`: every step upstream
+    /// of them reaches a model, so none of those is unused.
+    whole_context: Vec<NodeId>,
 }
 
 pub(super) fn check<'a>(
@@ -114,6 +117,7 @@ pub(super) fn check<'a>(
         node_of: HashMap::new(),
         calls: Vec::new(),
         loop_members: HashMap::new(),
+        whole_context: Vec::new(),
     };
     body.params();
     body.settings();
@@ -744,17 +748,19 @@ impl<'c, 'a> Body<'c, 'a> {
                 if found.is_optional() && found.unwrap_optional().fits(&expected) {
                     self.optional_misuse(&found, &arg.value);
                 } else {
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0206,
-                            format!("argument `{}` has the wrong type", name.name),
-                        )
-                        .primary(
-                            arg.value.span,
-                            format!("expected `{expected}`, found `{found}`"),
-                        )
-                        .secondary(param.ty.span, "the parameter's type"),
-                    );
+                    let mut d = Diagnostic::new(
+                        Code::E0206,
+                        format!("argument `{}` has the wrong type", name.name),
+                    )
+                    .primary(
+                        arg.value.span,
+                        format!("expected `{expected}`, found `{found}`"),
+                    )
+                    .secondary(param.ty.span, "the parameter's type");
+                    if let Some((at, label)) = self.producer_label(&arg.value) {
+                        d = d.secondary(at, label);
+                    }
+                    self.report(d);
                 }
             }
         }
@@ -905,6 +911,12 @@ impl<'c, 'a> Body<'c, 'a> {
     }
 
     fn context(&mut self, strategy: &'a ContextStrategy, prompt_names: &HashSet<String>) {
+        if matches!(
+            strategy,
+            ContextStrategy::All(_) | ContextStrategy::Summarized(..)
+        ) {
+            self.whole_context.extend(self.current);
+        }
         match strategy {
             ContextStrategy::Fresh(_) | ContextStrategy::All(_) => {}
             ContextStrategy::Steps(names, _) => {
@@ -1287,6 +1299,17 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// W0501: LLM steps, calls and `let`s whose value nobody reads.
     fn report_unused(&mut self) {
+        let mut upstream: Vec<NodeId> = self.whole_context.clone();
+        let mut seen: HashSet<NodeId> = upstream.iter().copied().collect();
+        while let Some(node) = upstream.pop() {
+            let deps: Vec<NodeId> = self.nodes[node].deps.iter().map(|(d, _)| *d).collect();
+            for dep in deps {
+                self.nodes[dep].used = true;
+                if seen.insert(dep) {
+                    upstream.push(dep);
+                }
+            }
+        }
         let unused: Vec<(String, Span, NodeKind)> = self
             .nodes
             .iter()
