@@ -114,16 +114,7 @@ impl<'a> Body<'_, 'a> {
                 let item = self.iterable(source);
                 self.for_options(options);
                 self.push_frame();
-                self.bind(
-                    var,
-                    Binding {
-                        ty: item,
-                        span: var.span,
-                        node: None,
-                        untrusted: false,
-                        loop_node: None,
-                    },
-                );
+                self.bind(var, Binding::value(item, var.span));
                 let element = match expected {
                     Some(Ty::List(of)) => Some(of.as_ref().clone()),
                     _ => None,
@@ -812,16 +803,7 @@ impl<'a> Body<'_, 'a> {
                 } => {
                     let item = self.iterable(source);
                     self.push_frame();
-                    self.bind(
-                        var,
-                        Binding {
-                            ty: item,
-                            span: var.span,
-                            node: None,
-                            untrusted: false,
-                            loop_node: None,
-                        },
-                    );
+                    self.bind(var, Binding::value(item, var.span));
                     self.template(body);
                     self.pop_frame();
                 }

@@ -105,6 +105,8 @@ impl Ty {
             (a, Ty::Optional(b)) => a.fits(b),
             (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => a.fits(b),
             (Ty::Record(a), Ty::Record(b)) => record_fits(a, b),
+            // `env = { HOME: "/tmp" }`: a record literal is a map.
+            (Ty::Record(r), Ty::Map(of)) if !r.nominal => r.fields.iter().all(|(_, t)| t.fits(of)),
             (Ty::Enum(a), Ty::Enum(b)) => a.name == b.name,
             (Ty::Component, Ty::String) | (Ty::String, Ty::Component) => true,
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
@@ -267,6 +269,8 @@ mod tests {
             nominal: false,
         }));
         assert!(literal.fits(&Ty::Record(declared("T", true))));
+        assert!(literal.fits(&Ty::Map(Box::new(Ty::Int))));
+        assert!(!Ty::Record(declared("T", true)).fits(&Ty::Map(Box::new(Ty::Int))));
         assert!(!Ty::Record(declared("T", true)).fits(&Ty::Record(declared("U", true))));
     }
 }

@@ -59,6 +59,19 @@ pub(super) struct Binding {
     pub loop_node: Option<NodeId>,
 }
 
+impl Binding {
+    /// A plain value: a `for` variable, `this`, a narrowed name.
+    pub fn value(ty: Ty, span: Span) -> Binding {
+        Binding {
+            ty,
+            span,
+            node: None,
+            untrusted: false,
+            loop_node: None,
+        }
+    }
+}
+
 /// A step nested in a block, for explaining why it is not visible outside.
 struct Hidden {
     span: Span,
@@ -182,28 +195,9 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
+    /// `default model = …` and friends: checked like a step's clause.
     fn default_clause(&mut self, clause: &'a Clause) {
-        match &clause.kind {
-            ClauseKind::Model(chain) => {
-                for name in chain {
-                    self.cx.expect_decl(self.file, name, "model");
-                }
-            }
-            ClauseKind::Agent(name) => self.cx.expect_decl(self.file, name, "agent"),
-            ClauseKind::Retry(retry) => {
-                self.retry_budget(retry);
-            }
-            ClauseKind::Timeout(e) | ClauseKind::Deadline(e) => {
-                let ty = self.expr(e, Some(&Ty::Duration));
-                self.expect_fits(&ty, &Ty::Duration, e, None);
-            }
-            ClauseKind::Cache(e) => {
-                let ty = self.expr(e, Some(&Ty::Bool));
-                self.expect_fits(&ty, &Ty::Bool, e, None);
-            }
-            ClauseKind::Context(strategy) => self.context(strategy, &HashSet::new()),
-            _ => {}
-        }
+        self.clause(None, clause, &Ty::Error, &HashSet::new());
     }
 
     // ---- scopes ----------------------------------------------------------------
@@ -556,13 +550,7 @@ impl<'c, 'a> Body<'c, 'a> {
         self.frames.last_mut().map(|f| {
             f.insert(
                 "this".to_string(),
-                Binding {
-                    ty: declared.clone(),
-                    span: step.name.span,
-                    node: None,
-                    untrusted: false,
-                    loop_node: None,
-                },
+                Binding::value(declared.clone(), step.name.span),
             )
         });
         let prompt_names = step
@@ -575,7 +563,7 @@ impl<'c, 'a> Body<'c, 'a> {
             .flatten()
             .collect::<HashSet<String>>();
         for clause in &step.clauses {
-            self.clause(step, clause, &declared, &prompt_names);
+            self.clause(Some(step), clause, &declared, &prompt_names);
         }
         self.pop_frame();
         if matches!(step.action, Action::Llm) {
@@ -810,9 +798,10 @@ impl<'c, 'a> Body<'c, 'a> {
         Some(output)
     }
 
+    /// One clause of `step` (`None`: a workflow's `default` clause).
     fn clause(
         &mut self,
-        step: &'a StepDecl,
+        step: Option<&'a StepDecl>,
         clause: &'a Clause,
         declared: &Ty,
         prompt_names: &HashSet<String>,
@@ -826,7 +815,9 @@ impl<'c, 'a> Body<'c, 'a> {
             ClauseKind::Agent(name) => self.cx.expect_decl(self.file, name, "agent"),
             ClauseKind::Prompt(e) => {
                 self.text(e);
-                self.context_window(step, e);
+                if let Some(step) = step {
+                    self.context_window(step, e);
+                }
             }
             ClauseKind::System(e) => {
                 self.in_system = true;
@@ -847,7 +838,8 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             ClauseKind::When(e) => {
                 self.condition(e, "when");
-                if super::expr::constant_bool(e) == Some(false) {
+                let never = super::expr::constant_bool(e) == Some(false);
+                if let Some(step) = step.filter(|_| never) {
                     self.report(
                         Diagnostic::new(
                             Code::E0302,
@@ -860,12 +852,8 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             ClauseKind::OnError(e) => {
                 let ty = self.expr(e, Some(declared));
-                self.expect_fits(
-                    &ty,
-                    declared,
-                    e,
-                    Some((step.ty.span, "the step's declared type")),
-                );
+                let origin = step.map(|s| (s.ty.span, "the step's declared type"));
+                self.expect_fits(&ty, declared, e, origin);
             }
             ClauseKind::Compensate(block) => self.exec_block(block),
             ClauseKind::After(names) => {
