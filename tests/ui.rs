@@ -80,6 +80,49 @@ fn every_code_has_a_page_an_emitter_and_a_ui_case() {
     );
 }
 
+/// Each `docs/errors/CODE.md` page tells the truth: its example produces
+/// CODE and its fix has no error and not CODE (fixes that need other files
+/// are skipped).
+#[test]
+fn explain_pages_show_what_they_say() {
+    for code in Code::ALL {
+        let page = code.explanation();
+        let block_after = |heading: &str| -> Option<String> {
+            let rest = &page[page.find(heading)?..];
+            let start = rest.find("```spes\n")? + "```spes\n".len();
+            let end = rest[start..].find("```")?;
+            Some(rest[start..start + end].to_string())
+        };
+        let diagnose = |text: &str| -> Vec<Diagnostic> {
+            let mut sources = SourceMap::new();
+            let file = sources.add(format!("{code}.spes"), text.to_string());
+            let roots = [(file, Path::new("page.spes").to_path_buf())];
+            let options = Options {
+                env: Some(Box::new(|_: &str| false)),
+            };
+            check(&mut sources, &roots, &spesc::check::NoFiles, &options)
+        };
+        let example = block_after("## Example").expect("every page has an example");
+        assert!(
+            diagnose(&example).iter().any(|d| d.code == *code),
+            "{code}: the example does not produce it:\n{example}"
+        );
+        if let Some(fix) =
+            block_after("## Fix").filter(|f| !f.contains("import ") && !f.contains("file("))
+        {
+            let left: Vec<String> = diagnose(&fix)
+                .iter()
+                .filter(|d| d.code == *code || d.is_error())
+                .map(|d| format!("{}: {}", d.code, d.message))
+                .collect();
+            assert!(
+                left.is_empty(),
+                "{code}: the fix still has {left:?}:\n{fix}"
+            );
+        }
+    }
+}
+
 fn scan(dir: &Path, extension: &str, visit: &mut dyn FnMut(&Path, &str)) {
     for entry in std::fs::read_dir(dir)
         .expect("folder is readable")

@@ -465,15 +465,19 @@ impl<'a> Body<'_, 'a> {
             Ty::Map(of) => *of,
             Ty::Json | Ty::Error => Ty::Json,
             other => {
-                self.report(
-                    Diagnostic::new(Code::E0202, format!("cannot loop over `{other}`"))
-                        .primary(source.span, "expected a list")
-                        .help(if other.fits(&Ty::String) {
-                            "split it first: `split(text, \"\\n\")`"
-                        } else {
-                            "`for` walks the items of a list"
-                        }),
-                );
+                let mut d = Diagnostic::new(Code::E0202, format!("cannot loop over `{other}`"))
+                    .primary(source.span, "expected a list");
+                if let Some((at, label)) = self.producer_label(source) {
+                    d = d.secondary(at, label);
+                }
+                if let Ty::Record(r) = &other {
+                    d = d.note(format!("`{}` has {}", r.name, r.field_list()));
+                }
+                self.report(d.help(if other.fits(&Ty::String) {
+                    "split it first: `split(text, \"\\n\")`"
+                } else {
+                    "`for` walks the items of a list; a record's list field is `x.field`"
+                }));
                 Ty::Error
             }
         }
