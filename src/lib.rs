@@ -54,6 +54,7 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod plan;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

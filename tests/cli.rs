@@ -134,6 +134,57 @@ fn env_flag_reports_missing_api_keys() {
 }
 
 #[test]
+fn plan_prints_text_or_json_and_refuses_a_file_with_errors() {
+    let text = spesc(&["plan", "examples/map_reduce.spes"]);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    assert!(
+        stdout(&text).starts_with("plan fnv1a64:"),
+        "{}",
+        stdout(&text)
+    );
+    assert!(stdout(&text).contains("for doc in documents · concurrency 16 · tolerate 5%"));
+
+    let json = spesc(&["plan", "--json", "examples/map_reduce.spes"]);
+    assert_eq!(json.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("valid JSON");
+    assert_eq!(value["schema"], 1);
+    assert_eq!(
+        value["workflows"][0]["nodes"][1]["id"],
+        "summaries.each.summary"
+    );
+    assert_eq!(
+        value["workflows"][0]["nodes"][1]["policy"]["retry"]["attempts"],
+        5
+    );
+
+    let bad = spesc(&["plan", "tests/ui/check/type_mismatches.spes"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(stdout(&bad), "", "no plan for a file with errors");
+    assert!(stderr(&bad).contains("error[E0202]"), "{}", stderr(&bad));
+}
+
+#[test]
+fn graph_draws_mermaid_or_dot() {
+    let mermaid = spesc(&["graph", "examples/complexity_routing.spes"]);
+    assert_eq!(mermaid.status.code(), Some(0), "{}", stderr(&mermaid));
+    assert!(stdout(&mermaid).starts_with("flowchart TD\n"));
+    assert!(
+        stdout(&mermaid).contains("-->|\"simple\"|"),
+        "{}",
+        stdout(&mermaid)
+    );
+    let dot = spesc(&[
+        "graph",
+        "--format",
+        "dot",
+        "examples/complexity_routing.spes",
+    ]);
+    assert_eq!(dot.status.code(), Some(0));
+    assert!(stdout(&dot).starts_with("digraph spes {"));
+    assert!(stdout(&dot).contains("lhead="), "{}", stdout(&dot));
+}
+
+#[test]
 fn absolute_paths_are_shown_relative_to_the_working_directory() {
     let absolute = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/syntax/bad_escape.spes");
     let output = spesc(&[

@@ -11,11 +11,11 @@
 //! fits everywhere, so one mistake is reported once.
 
 mod components;
-mod config;
-mod decls;
+pub(crate) mod config;
+pub(crate) mod decls;
 mod expr;
 mod graph;
-mod program;
+pub(crate) mod program;
 mod tests_blocks;
 pub mod types;
 mod workflow;
@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceMap};
 
+pub(crate) use expr::visit_names;
 pub use program::{Loader, NoFiles};
 
 /// Says whether an environment variable is set.
@@ -47,6 +48,28 @@ pub fn check(
     loader: &dyn Loader,
     options: &Options,
 ) -> Vec<Diagnostic> {
+    checked(sources, roots, loader, options).1
+}
+
+/// Checks like [`check`] and, when no error was found, lowers the program
+/// to its execution plan. Warnings come back either way.
+pub fn plan(
+    sources: &mut SourceMap,
+    roots: &[(FileId, PathBuf)],
+    loader: &dyn Loader,
+    options: &Options,
+) -> (Option<crate::plan::Plan>, Vec<Diagnostic>) {
+    let (program, diagnostics) = checked(sources, roots, loader, options);
+    let clean = !diagnostics.iter().any(Diagnostic::is_error);
+    (clean.then(|| crate::plan::lower(&program)), diagnostics)
+}
+
+fn checked(
+    sources: &mut SourceMap,
+    roots: &[(FileId, PathBuf)],
+    loader: &dyn Loader,
+    options: &Options,
+) -> (program::Program, Vec<Diagnostic>) {
     let program = program::load(sources, roots, loader);
     let mut diagnostics = program.diagnostics.clone();
     if program.files.iter().all(|f| !f.has_syntax_errors) {
@@ -55,7 +78,7 @@ pub fn check(
         diagnostics.extend(checker.diagnostics);
     }
     crate::diagnostic::sort(&mut diagnostics);
-    diagnostics
+    (program, diagnostics)
 }
 
 /// Shared state of one check: the program, its declarations, what was

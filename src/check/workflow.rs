@@ -11,6 +11,7 @@ use super::graph::{self, CallGraph};
 use super::types::{self, RecordTy, Ty};
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::plan::NodeKind;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
     self, Action, ActionBlock, Clause, ClauseKind, ContextStrategy, Expr, ExprKind, LetStmt,
@@ -22,17 +23,6 @@ use crate::syntax::dump;
 pub const MAX_LOOP: i64 = 100;
 
 pub(super) type NodeId = usize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum NodeKind {
-    Llm,
-    Call,
-    Exec,
-    Fetch,
-    Ask,
-    Let,
-    Loop,
-}
 
 /// A step, `let` or `loop`: a node of the step graph.
 pub(super) struct Node {
@@ -290,7 +280,7 @@ impl<'c, 'a> Body<'c, 'a> {
     /// checks each.
     pub fn block_statements(&mut self, stmts: &'a [Stmt]) {
         let mut out = Vec::new();
-        super::decls::duplicates_in("step", stmts.iter().map(stmt_name), &mut out);
+        super::decls::duplicates_in("step", stmts.iter().map(Stmt::name), &mut out);
         self.cx.diagnostics.extend(out);
         for stmt in stmts {
             self.declare(stmt);
@@ -322,7 +312,7 @@ impl<'c, 'a> Body<'c, 'a> {
         let declared_here = self
             .frames
             .last()
-            .is_some_and(|f| f.contains_key(&stmt_name(stmt).name));
+            .is_some_and(|f| f.contains_key(&stmt.name().name));
         if declared_here {
             return;
         }
@@ -1320,14 +1310,6 @@ impl<'c, 'a> Body<'c, 'a> {
     }
 }
 
-fn stmt_name(stmt: &Stmt) -> &ast::Ident {
-    match stmt {
-        Stmt::Step(s) => &s.name,
-        Stmt::Let(l) => &l.name,
-        Stmt::Loop(l) => &l.name,
-    }
-}
-
 fn param_list(workflow: &WorkflowDecl) -> String {
     if workflow.params.is_empty() {
         return "no parameters".to_string();
@@ -1360,7 +1342,7 @@ fn collect_hidden(
 ) {
     for stmt in stmts {
         if let Some(place) = place {
-            let name = stmt_name(stmt);
+            let name = stmt.name();
             out.entry(name.name.clone()).or_insert(Hidden {
                 span: name.span,
                 place: place.to_string(),

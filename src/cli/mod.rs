@@ -4,6 +4,7 @@
 mod check;
 mod explain;
 mod inputs;
+mod plan;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -26,7 +27,9 @@ Examples:
   spesc check examples                    check every .spes file under a folder
   spesc check --format short src/*.spes   one line per problem, for editors and grep
   spesc check --format json flow.spes     machine-readable diagnostics (docs/diagnostics.md)
-  spesc explain E0001                     what an error code means and how to fix it";
+  spesc explain E0001                     what an error code means and how to fix it
+  spesc plan examples/map_reduce.spes     the execution plan, every default written out
+  spesc graph examples/debate.spes        the workflow as a Mermaid flowchart";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,6 +60,16 @@ enum Command {
     /// Print the long explanation of a diagnostic code.
     #[command(after_help = "Examples:\n  spesc explain E0001\n  spesc explain 0001")]
     Explain(explain::Args),
+    /// Check a file and print its execution plan: nodes, edges, guards, policies.
+    #[command(
+        after_help = "Examples:\n  spesc plan examples/map_reduce.spes\n  spesc plan --json examples/map_reduce.spes"
+    )]
+    Plan(plan::PlanArgs),
+    /// Check a file and draw its workflows as a graph.
+    #[command(
+        after_help = "Examples:\n  spesc graph examples/complexity_routing.spes\n  spesc graph --format dot examples/debate.spes | dot -Tsvg > debate.svg"
+    )]
+    Graph(plan::GraphArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -83,6 +96,8 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(args, cli.color.enabled(&std::io::stderr())),
         Command::Explain(args) => explain::run(args),
+        Command::Plan(args) => plan::run_plan(args, cli.color.enabled(&std::io::stderr())),
+        Command::Graph(args) => plan::run_graph(args, cli.color.enabled(&std::io::stderr())),
     };
     ExitCode::from(code)
 }

@@ -209,6 +209,17 @@ pub enum Stmt {
     Loop(LoopStmt),
 }
 
+impl Stmt {
+    /// The name the statement binds.
+    pub fn name(&self) -> &Ident {
+        match self {
+            Stmt::Step(s) => &s.name,
+            Stmt::Let(l) => &l.name,
+            Stmt::Loop(l) => &l.name,
+        }
+    }
+}
+
 /// `step draft: string { … }` and the `call`/`exec`/`fetch`/`ask` forms.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepDecl {

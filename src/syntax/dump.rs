@@ -399,7 +399,7 @@ fn args(args: &[Arg]) -> String {
     parts.join(", ")
 }
 
-fn pattern(p: &Pattern) -> String {
+pub fn pattern(p: &Pattern) -> String {
     match &p.kind {
         PatternKind::Wildcard => "_".to_string(),
         PatternKind::Variant(v) => v.name.clone(),

@@ -12,6 +12,7 @@ mod build;
 pub mod dump;
 mod errors;
 mod parser;
+pub mod print;
 mod rule_names;
 
 use crate::diagnostic::Diagnostic;
