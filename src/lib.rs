@@ -55,6 +55,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod plan;
+pub mod run;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

@@ -184,6 +184,119 @@ fn graph_draws_mermaid_or_dot() {
     assert!(stdout(&dot).contains("lhead="), "{}", stdout(&dot));
 }
 
+/// Runs `spesc` in a fresh folder (run records go under `.spes/`), with
+/// `args` naming files in the crate by absolute path.
+fn spesc_elsewhere(name: &str, args: &[&str]) -> (Output, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("spesc-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    let output = Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args(args)
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("spesc runs");
+    (output, dir)
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn run_prints_the_result_and_saves_a_record() {
+    let hello = example("hello.spes");
+    let (output, dir) = spesc_elsewhere("hello", &["run", &hello, "--input", "name=Ada"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let result: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON result");
+    assert!(result.is_string());
+    assert!(
+        stderr(&output).contains("✓ greeting succeeded"),
+        "{}",
+        stderr(&output)
+    );
+    let records: Vec<_> = std::fs::read_dir(dir.join(".spes/runs"))
+        .expect("records")
+        .collect();
+    assert_eq!(records.len(), 1);
+    let record = std::fs::read_to_string(records[0].as_ref().unwrap().path()).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["status"], "succeeded");
+    assert_eq!(record["inputs"]["name"], "Ada");
+    assert!(record["plan_hash"]
+        .as_str()
+        .unwrap()
+        .starts_with("fnv1a64:"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn run_exit_codes_say_how_it_ended() {
+    let routing = example("complexity_routing.spes");
+    // Real providers are not in this build: refused before any step, with
+    // the models named.
+    let (refused, dir) = spesc_elsewhere("codes", &["run", &routing, "--input", "request=x"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("`strong` (anthropic)"),
+        "{}",
+        stderr(&refused)
+    );
+    let (ok, _) = spesc_elsewhere(
+        "codes",
+        &["run", "--mock", &routing, "--input", "request=x"],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+
+    let approval = example("human_approval.spes");
+    let (waiting, _) = spesc_elsewhere(
+        "codes",
+        &["run", "--mock", &approval, "--input", "change=v2"],
+    );
+    assert_eq!(waiting.status.code(), Some(3), "{}", stderr(&waiting));
+    assert!(
+        stderr(&waiting).contains("--answers"),
+        "{}",
+        stderr(&waiting)
+    );
+
+    let (bad_input, _) =
+        spesc_elsewhere("codes", &["run", "--mock", &routing, "--input", "requst=x"]);
+    assert_eq!(bad_input.status.code(), Some(2));
+    assert!(
+        stderr(&bad_input).contains("no input `requst`"),
+        "{}",
+        stderr(&bad_input)
+    );
+    let (missing, _) = spesc_elsewhere("codes", &["run", "--mock", &routing]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("missing input `request` (string)"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/check/type_mismatches.spes");
+    let (compile_error, _) =
+        spesc_elsewhere("codes", &["run", "--mock", &broken.display().to_string()]);
+    assert_eq!(compile_error.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn test_runs_the_test_blocks() {
+    let output = spesc(&["test", "examples/tested_router.spes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).ends_with("3 passed, 0 failed\n"),
+        "{}",
+        stdout(&output)
+    );
+}
+
 #[test]
 fn absolute_paths_are_shown_relative_to_the_working_directory() {
     let absolute = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/syntax/bad_escape.spes");

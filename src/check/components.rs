@@ -19,6 +19,11 @@ pub struct ComponentFile {
     pub context_budget: Option<u64>,
 }
 
+/// A component file's text without its front matter, if it is valid.
+pub fn component_body(text: &str) -> Option<String> {
+    parse_front_matter(text).ok().map(|file| file.body)
+}
+
 /// Rough token count: about four characters per token in English prose.
 pub fn estimate_tokens(chars: usize) -> u64 {
     chars.div_ceil(4) as u64

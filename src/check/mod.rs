@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceMap};
 
+pub(crate) use components::component_body;
 pub(crate) use expr::visit_names;
 pub use program::{Loader, NoFiles};
 
@@ -59,9 +60,48 @@ pub fn plan(
     loader: &dyn Loader,
     options: &Options,
 ) -> (Option<crate::plan::Plan>, Vec<Diagnostic>) {
+    let compiled = compile(sources, roots, loader, options);
+    (compiled.plan, compiled.diagnostics)
+}
+
+/// A program, its plan when it has no error, and what the checker said.
+pub struct Compiled {
+    pub(crate) program: program::Program,
+    pub plan: Option<crate::plan::Plan>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// The workflows declared in the first root file, in order.
+    pub fn root_workflows(&self) -> Vec<String> {
+        self.program
+            .files
+            .first()
+            .into_iter()
+            .flat_map(|f| &f.ast.items)
+            .filter_map(|item| match item {
+                crate::syntax::ast::Item::Workflow(w) => Some(w.name.name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Checks and lowers: what `spesc plan`, `run` and `test` start from.
+pub fn compile(
+    sources: &mut SourceMap,
+    roots: &[(FileId, PathBuf)],
+    loader: &dyn Loader,
+    options: &Options,
+) -> Compiled {
     let (program, diagnostics) = checked(sources, roots, loader, options);
     let clean = !diagnostics.iter().any(Diagnostic::is_error);
-    (clean.then(|| crate::plan::lower(&program)), diagnostics)
+    let plan = clean.then(|| crate::plan::lower(&program));
+    Compiled {
+        program,
+        plan,
+        diagnostics,
+    }
 }
 
 fn checked(

@@ -5,6 +5,8 @@ mod check;
 mod explain;
 mod inputs;
 mod plan;
+mod run;
+mod test;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -70,6 +72,14 @@ enum Command {
         after_help = "Examples:\n  spesc graph examples/complexity_routing.spes\n  spesc graph --format dot examples/debate.spes | dot -Tsvg > debate.svg"
     )]
     Graph(plan::GraphArgs),
+    /// Check, plan and run a workflow; the result JSON goes to stdout.
+    #[command(
+        after_help = "Exit codes: 0 succeeded, 1 the workflow failed, 2 usage or compile error, 3 waiting for a person.\n\nExamples:\n  spesc run --mock examples/hello.spes --input name=Ada\n  spesc run --mock examples/human_approval.spes --input change=… --answers answers.json"
+    )]
+    Run(run::Args),
+    /// Run the `test` blocks of files offline; exit 1 if any fails.
+    #[command(after_help = "Examples:\n  spesc test examples/tested_router.spes")]
+    Test(test::Args),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -98,6 +108,8 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Plan(args) => plan::run_plan(args, cli.color.enabled(&std::io::stderr())),
         Command::Graph(args) => plan::run_graph(args, cli.color.enabled(&std::io::stderr())),
+        Command::Run(args) => run::run(args, cli.color.enabled(&std::io::stderr())),
+        Command::Test(args) => test::run(args, cli.color.enabled(&std::io::stderr())),
     };
     ExitCode::from(code)
 }

@@ -235,7 +235,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
     /// A nested block: its statements become children of `id` in `branch`;
     /// its value is read by the composite.
     fn child_block(&mut self, block: &'a Block, id: &str, branch: &str) -> Vec<String> {
-        let prefix = format!("{id}.{}.", branch.replace([' ', '|', '"'], "_"));
+        let prefix = super::branch_prefix(id, branch);
         let parent = Parent {
             id: id.to_string(),
             branch: branch.to_string(),

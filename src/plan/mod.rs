@@ -207,6 +207,12 @@ pub struct ForPlan {
     pub tolerate: f64,
 }
 
+/// The id prefix of the steps in `branch` of composite `id`:
+/// `code.simple.` for the `simple` arm of `let code = match …`.
+pub fn branch_prefix(id: &str, branch: &str) -> String {
+    format!("{id}.{}.", branch.replace([' ', '|', '"'], "_"))
+}
+
 /// How many composites (`let` with blocks, `loop`) enclose `node`.
 pub fn depth(workflow: &WorkflowPlan, node: &NodePlan) -> usize {
     let mut depth = 0;

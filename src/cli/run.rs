@@ -1,0 +1,273 @@
+//! `spesc run FILE`: check, lower and execute one workflow.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{exit, inputs, usage_error};
+use crate::check::Compiled;
+use crate::diagnostic::render;
+use crate::run::record::{Outcome, RunRecord, StepStatus};
+use crate::run::{parse_input, RunOptions};
+use crate::source::SourceMap;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The `.spes` file to run (with what it imports).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// The workflow to run, when the file declares several.
+    #[arg(long, value_name = "NAME")]
+    workflow: Option<String>,
+
+    /// An input: `--input topic="Rust 2024"` (typed by the parameter).
+    #[arg(long = "input", value_name = "KEY=VALUE")]
+    inputs: Vec<String>,
+
+    /// Inputs from a JSON object file (`--input` wins on conflicts).
+    #[arg(long, value_name = "FILE")]
+    input_file: Option<PathBuf>,
+
+    /// Answer every model call with the offline mock provider.
+    #[arg(long)]
+    mock: bool,
+
+    /// Answers to `ask` steps: a JSON object from step name to answer.
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
+
+    /// Write the result here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Exit code of a run that waits for a person.
+pub const WAITING: u8 = 3;
+
+pub fn run(args: Args, color: bool) -> u8 {
+    let mut sources = SourceMap::new();
+    let roots = match inputs::load(std::slice::from_ref(&args.file), &mut sources) {
+        Ok(roots) => roots,
+        Err(message) => return usage_error(message),
+    };
+    let compiled =
+        crate::check::compile(&mut sources, &roots, &inputs::FsLoader, &Default::default());
+    if !compiled.diagnostics.is_empty() {
+        eprint!("{}", render::rich(&sources, &compiled.diagnostics, color));
+    }
+    let Some(plan) = &compiled.plan else {
+        eprintln!("{}", render::summary(&compiled.diagnostics));
+        return exit::USAGE;
+    };
+    let workflow = match choose_workflow(&compiled, args.workflow.as_deref()) {
+        Ok(w) => w,
+        Err(message) => return usage_error(message),
+    };
+    if let Err(message) = providers_available(plan, args.mock) {
+        return usage_error(message);
+    }
+    let inputs = match read_inputs(plan, &workflow, &args.inputs, args.input_file.as_deref()) {
+        Ok(inputs) => inputs,
+        Err(message) => return usage_error(message),
+    };
+    let answers = match args.answers.as_deref().map(read_object).transpose() {
+        Ok(answers) => answers.unwrap_or_default(),
+        Err(message) => return usage_error(message),
+    };
+    let options = RunOptions {
+        answers: answers.into_iter().collect(),
+        given: HashMap::new(),
+    };
+    let Some(mut record) =
+        crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)
+    else {
+        return usage_error("the program has no plan");
+    };
+    report(&record);
+    record.id = save(&mut record);
+    finish(&record, args.out.as_deref())
+}
+
+fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, String> {
+    let available = compiled.root_workflows();
+    match asked {
+        Some(name)
+            if compiled
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.workflows.iter().any(|w| w.name == name)) =>
+        {
+            Ok(name.to_string())
+        }
+        Some(name) => Err(format!(
+            "no workflow `{name}`; this file declares {}",
+            crate::suggest::one_of(&available.iter().map(String::as_str).collect::<Vec<_>>())
+        )),
+        None => match available.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => Err("this file declares no workflow".to_string()),
+            many => Err(format!(
+                "this file declares several workflows; choose one with --workflow ({})",
+                many.join(", ")
+            )),
+        },
+    }
+}
+
+/// Only the mock provider exists in this build: other providers need
+/// `--mock` (a later issue adds the real ones).
+fn providers_available(plan: &crate::plan::Plan, mock: bool) -> Result<(), String> {
+    if mock {
+        return Ok(());
+    }
+    let mut needed: Vec<String> = plan
+        .workflows
+        .iter()
+        .flat_map(|w| &w.nodes)
+        .flat_map(|n| &n.attempts)
+        .filter(|a| a.provider != "mock")
+        .map(|a| format!("`{}` ({})", a.model, a.provider))
+        .collect();
+    needed.sort();
+    needed.dedup();
+    if needed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "models {} need providers this build cannot call yet; run with --mock to answer them offline",
+        needed.join(", ")
+    ))
+}
+
+fn read_inputs(
+    plan: &crate::plan::Plan,
+    workflow: &str,
+    pairs: &[String],
+    file: Option<&Path>,
+) -> Result<Map<String, Value>, String> {
+    let params = &plan
+        .workflows
+        .iter()
+        .find(|w| w.name == workflow)
+        .ok_or_else(|| format!("no workflow `{workflow}`"))?
+        .params;
+    let mut inputs = match file {
+        Some(path) => read_object(path)?,
+        None => Map::new(),
+    };
+    for pair in pairs {
+        let (key, raw) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`--input {pair}`: expected KEY=VALUE"))?;
+        let param = params.iter().find(|p| p.name == key).ok_or_else(|| {
+            let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            format!(
+                "`{workflow}` has no input `{key}`; it takes {}",
+                crate::suggest::all_of(&names)
+            )
+        })?;
+        let value = parse_input(&param.ty, raw).map_err(|e| format!("input `{key}`: {e}"))?;
+        inputs.insert(key.to_string(), value);
+    }
+    let missing: Vec<String> = params
+        .iter()
+        .filter(|p| p.default.is_none() && !inputs.contains_key(&p.name))
+        .map(|p| format!("`{}` ({})", p.name, p.ty))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing input {}; give it with --input KEY=VALUE",
+            missing.join(", ")
+        ));
+    }
+    Ok(inputs)
+}
+
+fn read_object(path: &Path) -> Result<Map<String, Value>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(format!("`{}` must hold a JSON object", path.display())),
+        Err(e) => Err(format!("`{}` is not valid JSON: {e}", path.display())),
+    }
+}
+
+/// One line per step on stderr.
+fn report(record: &RunRecord) {
+    for step in &record.steps {
+        let mark = match step.status {
+            StepStatus::Succeeded | StepStatus::Given => "✓",
+            StepStatus::Skipped => "-",
+            StepStatus::Degraded => "~",
+            StepStatus::Failed => "✗",
+            StepStatus::Waiting => "?",
+        };
+        let attempts = if step.attempts > 1 {
+            format!(", {} attempts", step.attempts)
+        } else {
+            String::new()
+        };
+        let status = serde_json::to_value(step.status)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        eprintln!(
+            "{mark} {} {status} ({} ms{attempts})",
+            step.id, step.duration_ms
+        );
+    }
+}
+
+/// Writes the record under `.spes/runs/`; returns its id ("" if it could
+/// not be written, which is reported but does not fail the run).
+fn save(record: &mut RunRecord) -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let id = format!("{seconds}-{}", std::process::id());
+    record.id = id.clone();
+    let dir = Path::new(".spes/runs");
+    let written = std::fs::create_dir_all(dir).and_then(|()| {
+        let json = serde_json::to_string_pretty(record).unwrap_or_default();
+        std::fs::write(dir.join(format!("{id}.json")), json)
+    });
+    if let Err(e) = written {
+        eprintln!("warning: the run record could not be saved: {e}");
+        return String::new();
+    }
+    id
+}
+
+fn finish(record: &RunRecord, out: Option<&Path>) -> u8 {
+    match &record.outcome {
+        Outcome::Succeeded { output } => {
+            let text = serde_json::to_string_pretty(output).unwrap_or_default() + "\n";
+            match out {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(path, text) {
+                        return usage_error(format!("cannot write `{}`: {e}", path.display()));
+                    }
+                }
+                None => print!("{text}"),
+            }
+            eprintln!("run {} succeeded in {} ms", record.id, record.duration_ms);
+            exit::OK
+        }
+        Outcome::Failed { step, error } => {
+            eprintln!("error: step `{step}` failed: {error}");
+            eprintln!("run {} failed in {} ms", record.id, record.duration_ms);
+            exit::ERRORS
+        }
+        Outcome::Waiting { step, question } => {
+            eprintln!("waiting: step `{step}` asks: {question}");
+            eprintln!(
+                "answer it with --answers FILE, a JSON object such as {{\"{}\": {{\"decision\": \"approve\"}}}}",
+                step.rsplit('.').next().unwrap_or(step)
+            );
+            WAITING
+        }
+    }
+}

@@ -1,0 +1,810 @@
+//! Running statements: every statement of a block starts at once and waits,
+//! through the values it reads, for the steps it depends on; a step runs
+//! its action under its policy (attempts, checks, `on_error`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Instant;
+
+use futures_util::future::{join_all, LocalBoxFuture};
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+
+use super::eval::{Eval, Fault, Scope, Slot};
+use super::mock::{self, Hints};
+use super::record::{StepRecord, StepStatus};
+use super::value::{conform, render, truthy};
+use super::{RunOptions, Stop};
+use crate::check::decls::{DeclKind, Decls};
+use crate::check::program::Program;
+use crate::check::types::Ty;
+use crate::check::Loader;
+use crate::plan::{branch_prefix, NodePlan, Plan, WorkflowPlan};
+use crate::source::FileId;
+use crate::syntax::ast::{
+    Action, ActionBlock, Arg, Block, ClauseKind, ComponentSource, Expr, ExprKind, Ident, LetStmt,
+    LoopStmt, SettingValue, StepDecl, Stmt, WorkflowDecl,
+};
+
+pub struct Engine<'a> {
+    program: &'a Program,
+    decls: Decls<'a>,
+    plan: &'a Plan,
+    options: &'a RunOptions,
+    /// Component texts by name (front matter removed).
+    components: HashMap<String, String>,
+    /// Model calls and commands in flight at once.
+    limiter: Semaphore,
+    pub steps: RefCell<Vec<StepRecord>>,
+}
+
+/// Where a statement runs: its workflow and the id prefix of its block.
+#[derive(Clone)]
+pub struct Place<'a> {
+    pub file: FileId,
+    pub workflow: &'a WorkflowPlan,
+    pub owner: String,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(
+        program: &'a Program,
+        plan: &'a Plan,
+        loader: &'a dyn Loader,
+        options: &'a RunOptions,
+        max_concurrency: usize,
+    ) -> Engine<'a> {
+        let decls = Decls::build(program, &mut Vec::new());
+        let mut components = HashMap::new();
+        for decl in &decls.all {
+            let DeclKind::Component(c) = decl.kind else {
+                continue;
+            };
+            let text = match &c.source {
+                ComponentSource::Inline(t) => t.as_plain().unwrap_or_default(),
+                ComponentSource::File(path) => program
+                    .file(decl.file)
+                    .and_then(|f| f.path.parent().map(|dir| dir.join(&path.value)))
+                    .and_then(|full| loader.read(&full).ok())
+                    .and_then(|(_, text)| crate::check::component_body(&text))
+                    .unwrap_or_default(),
+            };
+            components.entry(c.name.name.clone()).or_insert(text);
+        }
+        Engine {
+            program,
+            decls,
+            plan,
+            options,
+            components,
+            limiter: Semaphore::new(max_concurrency.max(1)),
+            steps: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn component_text(&self, name: &str) -> Option<String> {
+        self.components.get(name).cloned()
+    }
+
+    // ---- workflows and blocks -------------------------------------------------------
+
+    /// Runs a workflow to its result.
+    pub fn run_workflow<'s>(
+        &'s self,
+        name: &'s str,
+        inputs: Map<String, Value>,
+    ) -> LocalBoxFuture<'s, Result<Value, Stop>>
+    where
+        'a: 's,
+    {
+        Box::pin(async move {
+            let (file, workflow) = self.workflow(name).ok_or_else(|| Stop::Failed {
+                step: name.to_string(),
+                error: format!("no workflow `{name}`"),
+            })?;
+            let plan = self
+                .plan
+                .workflows
+                .iter()
+                .find(|w| w.name == name)
+                .ok_or_else(|| Stop::Failed {
+                    step: name.to_string(),
+                    error: "workflow missing from the plan".to_string(),
+                })?;
+            let mut slots = HashMap::new();
+            for (key, value) in inputs {
+                slots.insert(key, Slot::filled(value));
+            }
+            let place = Place {
+                file,
+                workflow: plan,
+                owner: String::new(),
+            };
+            let root = Scope::root(slots, place.clone());
+            let inner = self.block(&workflow.body, &root, "").await?;
+            match &workflow.ret {
+                Some(ret) => self
+                    .eval(&ret.value, &inner)
+                    .await
+                    .map_err(|f| stop(f, name)),
+                None => Ok(Value::Null),
+            }
+        })
+    }
+
+    fn workflow(&self, name: &str) -> Option<(FileId, &'a WorkflowDecl)> {
+        self.program.files.iter().find_map(|f| {
+            f.ast.items.iter().find_map(|item| match item {
+                crate::syntax::ast::Item::Workflow(w) if w.name.name == name => {
+                    Some((f.id, w.as_ref()))
+                }
+                _ => None,
+            })
+        })
+    }
+
+    /// Starts every statement of a block at once; returns the block's
+    /// scope once all have finished, or the first stop.
+    pub fn block<'s>(
+        &'s self,
+        stmts: &'a [Stmt],
+        scope: &'s Rc<Scope<'a>>,
+        prefix: &'s str,
+    ) -> LocalBoxFuture<'s, Result<Rc<Scope<'a>>, Stop>>
+    where
+        'a: 's,
+    {
+        Box::pin(async move {
+            let slots: HashMap<String, Rc<Slot>> = stmts
+                .iter()
+                .map(|s| (s.name().name.clone(), Rc::new(Slot::default())))
+                .collect();
+            let inner = Scope::child(scope, slots);
+            let runs = stmts
+                .iter()
+                .map(|stmt| self.statement(stmt, &inner, prefix));
+            join_all(runs).await;
+            for stmt in stmts {
+                if let Some(Err(stopped)) = inner.lookup(&stmt.name().name).and_then(|s| s.peek()) {
+                    return Err(stopped);
+                }
+            }
+            Ok(inner)
+        })
+    }
+
+    /// A nested block used as a value (an arm, a branch, a `for` body).
+    pub async fn block_value(
+        &self,
+        block: &'a Block,
+        scope: &Rc<Scope<'a>>,
+        branch: &str,
+    ) -> Eval<Value> {
+        let prefix = branch_prefix(&scope.place().owner, branch);
+        let inner = self.block(&block.stmts, scope, &prefix).await?;
+        self.eval(&block.value, &inner).await
+    }
+
+    async fn statement(&self, stmt: &'a Stmt, scope: &Rc<Scope<'a>>, prefix: &str) {
+        let id = format!("{prefix}{}", stmt.name().name);
+        let result = match stmt {
+            Stmt::Step(step) => self.step(step, scope, &id).await,
+            Stmt::Let(l) => self.let_value(l, scope, &id).await,
+            Stmt::Loop(l) => self.loop_stmt(l, scope, &id).await,
+        };
+        if let Some(slot) = scope.lookup(&stmt.name().name) {
+            slot.set(result.map_err(|f| stop(f, &id)));
+        }
+    }
+
+    async fn let_value(&self, l: &'a LetStmt, scope: &Rc<Scope<'a>>, id: &str) -> Eval<Value> {
+        let owned = Scope::owned(scope, id);
+        let started = Instant::now();
+        let value = self.eval(&l.value, &owned).await?;
+        self.note(id, StepStatus::Succeeded, 0, started, None);
+        Ok(value)
+    }
+
+    // ---- loops and fan-outs -------------------------------------------------------------
+
+    async fn loop_stmt(&self, l: &'a LoopStmt, scope: &Rc<Scope<'a>>, id: &str) -> Eval<Value> {
+        let plan = self.node(scope, id).and_then(|n| n.loop_plan.clone());
+        let max = plan.as_ref().map_or(1, |p| p.max);
+        let best_by = l
+            .options
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.name == "best_by"))
+            .map(|a| &a.value);
+        let prefix = format!("{id}.");
+        let mut previous = Value::Null;
+        let mut best: Option<(f64, Map<String, Value>)> = None;
+        let mut iterations = 0;
+        let mut converged = false;
+        let started = Instant::now();
+        while iterations < max {
+            iterations += 1;
+            let with_previous = Scope::child(
+                scope,
+                HashMap::from([("previous".to_string(), Slot::filled(previous.clone()))]),
+            );
+            let inner = self.block(&l.body, &with_previous, &prefix).await?;
+            let mut outputs = Map::new();
+            for stmt in &l.body {
+                let name = &stmt.name().name;
+                let value = match inner.lookup(name) {
+                    Some(slot) => slot.get().await?,
+                    None => Value::Null,
+                };
+                outputs.insert(name.clone(), value);
+            }
+            if let Some(expr) = best_by {
+                let score = self.eval(expr, &inner).await?.as_f64().unwrap_or(f64::MIN);
+                if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                    best = Some((score, outputs.clone()));
+                }
+            }
+            previous = Value::Object(outputs);
+            if let Some(until) = &l.until {
+                if truthy(&self.eval(until, &inner).await?) {
+                    converged = true;
+                    break;
+                }
+            }
+        }
+        let mut result = match (best, previous) {
+            (Some((_, best)), _) => best,
+            (None, Value::Object(last)) => last,
+            _ => Map::new(),
+        };
+        result.insert("iterations".to_string(), Value::from(iterations));
+        result.insert("converged".to_string(), Value::Bool(converged));
+        self.note(id, StepStatus::Succeeded, iterations, started, None);
+        Ok(Value::Object(result))
+    }
+
+    /// `for var in source (concurrency, tolerate) { … }`: the items run at
+    /// most `concurrency` at a time; failures within `tolerate` are dropped.
+    pub async fn fan_out(
+        &self,
+        var: &'a Ident,
+        source: &'a Expr,
+        _options: &'a [Arg],
+        body: &'a Block,
+        scope: &Rc<Scope<'a>>,
+    ) -> Eval<Value> {
+        let owner = scope.place().owner.clone();
+        let plan = self.node(scope, &owner).and_then(|n| n.fan_out.clone());
+        let (concurrency, tolerate) = plan.map_or((4, 0.0), |p| (p.concurrency, p.tolerate));
+        let items = match self.eval(source, scope).await? {
+            Value::Array(items) => items,
+            Value::Null => Vec::new(),
+            other => vec![other],
+        };
+        let gate = Semaphore::new(concurrency.max(1) as usize);
+        let runs = items.into_iter().map(|item| {
+            let gate = &gate;
+            async move {
+                let _permit = gate
+                    .acquire()
+                    .await
+                    .map_err(|e| Fault::Error(e.to_string()))?;
+                let inner = Scope::child(
+                    scope,
+                    HashMap::from([(var.name.clone(), Slot::filled(item))]),
+                );
+                self.block_value(body, &inner, "each").await
+            }
+        });
+        let results = join_all(runs).await;
+        let total = results.len();
+        let mut values = Vec::with_capacity(total);
+        let mut failures = Vec::new();
+        for result in results {
+            match result {
+                Ok(value) => values.push(value),
+                Err(Fault::Stop(waiting @ Stop::Waiting { .. })) => return Err(waiting.into()),
+                Err(fault) => failures.push(fault),
+            }
+        }
+        let allowed = (tolerate * total as f64).floor() as usize;
+        if failures.len() > allowed {
+            let first = failures.swap_remove(0);
+            return Err(match first {
+                Fault::Stop(Stop::Failed { step, error }) => Fault::Stop(Stop::Failed {
+                    step,
+                    error: format!(
+                        "{error} ({} of {total} items failed; `tolerate` allows {allowed})",
+                        failures.len() + 1
+                    ),
+                }),
+                other => other,
+            });
+        }
+        Ok(Value::Array(values))
+    }
+
+    // ---- steps ------------------------------------------------------------------------------
+
+    async fn step(&self, step: &'a StepDecl, scope: &Rc<Scope<'a>>, id: &str) -> Eval<Value> {
+        let clause = |pick: fn(&'a ClauseKind) -> Option<&'a Expr>| {
+            step.clauses.iter().find_map(|c| pick(&c.kind))
+        };
+        if let Some(given) = self
+            .options
+            .given
+            .get(id)
+            .or_else(|| self.options.given.get(&step.name.name))
+        {
+            self.note(id, StepStatus::Given, 0, Instant::now(), None);
+            return Ok(given.clone());
+        }
+        if let Some(guard) = clause(|k| match k {
+            ClauseKind::When(e) => Some(e),
+            _ => None,
+        }) {
+            if !truthy(&self.eval(guard, scope).await?) {
+                self.note(id, StepStatus::Skipped, 0, Instant::now(), None);
+                return Ok(Value::Null);
+            }
+        }
+        for clause in &step.clauses {
+            if let ClauseKind::After(names)
+            | ClauseKind::Context(crate::syntax::ast::ContextStrategy::Steps(names, _)) =
+                &clause.kind
+            {
+                for name in names {
+                    if let Some(slot) = scope.lookup(&name.name) {
+                        slot.get().await?;
+                    }
+                }
+            }
+        }
+        let declared = self
+            .decls
+            .resolve_type(scope.place().file, &step.ty)
+            .unwrap_or(Ty::Json);
+        let started = Instant::now();
+        let outcome = self.attempts(step, scope, id, &declared).await;
+        match outcome {
+            Ok((value, attempts)) => {
+                self.note(id, StepStatus::Succeeded, attempts, started, None);
+                Ok(value)
+            }
+            Err((Fault::Error(error), attempts)) => {
+                match clause(|k| match k {
+                    ClauseKind::OnError(e) => Some(e),
+                    _ => None,
+                }) {
+                    Some(fallback) => {
+                        let value = self.eval(fallback, scope).await?;
+                        self.note(id, StepStatus::Degraded, attempts, started, Some(error));
+                        Ok(value)
+                    }
+                    None => {
+                        self.note(
+                            id,
+                            StepStatus::Failed,
+                            attempts,
+                            started,
+                            Some(error.clone()),
+                        );
+                        Err(Fault::Error(error))
+                    }
+                }
+            }
+            Err((fault, attempts)) => {
+                let status = match &fault {
+                    Fault::Stop(Stop::Waiting { .. }) => StepStatus::Waiting,
+                    _ => StepStatus::Failed,
+                };
+                self.note(id, status, attempts, started, None);
+                Err(fault)
+            }
+        }
+    }
+
+    /// Tries the step's action up to its retry policy's attempts; a reply
+    /// that does not fit the type or fails a `check` is tried again with
+    /// the problem fed back.
+    async fn attempts(
+        &self,
+        step: &'a StepDecl,
+        scope: &Rc<Scope<'a>>,
+        id: &str,
+        declared: &Ty,
+    ) -> Result<(Value, u64), (Fault, u64)> {
+        let max = self
+            .node(scope, id)
+            .and_then(|n| n.policy.as_ref())
+            .map_or(1, |p| p.retry.attempts.max(1));
+        let mut feedback: Option<String> = None;
+        let mut last = String::new();
+        for attempt in 1..=max {
+            let produced = match &step.action {
+                Action::Llm => {
+                    self.llm(step, scope, id, declared, attempt, feedback.as_deref())
+                        .await
+                }
+                Action::Call { workflow, args } => self.call(workflow, args, scope).await,
+                Action::Exec(block) => self.exec(block, scope).await,
+                Action::Fetch(_) => Err(Fault::Error(
+                    "`fetch` is not available in this build yet".to_string(),
+                )),
+                Action::Ask(block) => self.ask(block, scope, id, declared).await,
+            };
+            let value = match produced {
+                Ok(value) => value,
+                Err(Fault::Error(error)) => {
+                    last = error;
+                    feedback = Some(last.clone());
+                    continue;
+                }
+                Err(other) => return Err((other, attempt)),
+            };
+            let value = match conform(value, declared) {
+                Ok(value) => value,
+                Err(problem) => {
+                    last = format!("the reply is not a `{declared}`: {problem}");
+                    feedback = Some(last.clone());
+                    continue;
+                }
+            };
+            match self.failed_check(step, scope, &value).await {
+                Ok(None) => return Ok((value, attempt)),
+                Ok(Some(message)) => {
+                    last = format!("check failed: {message}");
+                    feedback = Some(last.clone());
+                }
+                Err(fault) => return Err((fault, attempt)),
+            }
+        }
+        Err((Fault::Error(last), max))
+    }
+
+    /// The message of the first `check` the value fails, if any.
+    async fn failed_check(
+        &self,
+        step: &'a StepDecl,
+        scope: &Rc<Scope<'a>>,
+        value: &Value,
+    ) -> Eval<Option<String>> {
+        let this = Scope::child(
+            scope,
+            HashMap::from([("this".to_string(), Slot::filled(value.clone()))]),
+        );
+        for clause in &step.clauses {
+            if let ClauseKind::Check { condition, message } = &clause.kind {
+                if !truthy(&self.eval(condition, &this).await?) {
+                    return Ok(Some(render(&self.eval(message, &this).await?)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// An LLM call. Only the mock provider exists in this build: `run`
+    /// refuses other providers before starting unless `--mock` is given.
+    async fn llm(
+        &self,
+        step: &'a StepDecl,
+        scope: &Rc<Scope<'a>>,
+        id: &str,
+        declared: &Ty,
+        attempt: u64,
+        feedback: Option<&str>,
+    ) -> Eval<Value> {
+        let mut prompt = String::new();
+        for clause in &step.clauses {
+            if let ClauseKind::System(e) | ClauseKind::Prompt(e) = &clause.kind {
+                prompt.push_str(&render(&self.eval(e, scope).await?));
+                prompt.push('\n');
+            }
+        }
+        if let Some(problem) = feedback {
+            prompt.push_str(&format!("\nYour previous reply was rejected: {problem}\n"));
+        }
+        let _permit = self
+            .limiter
+            .acquire()
+            .await
+            .map_err(|e| Fault::Error(e.to_string()))?;
+        let seed = mock::seed(id, &prompt);
+        let hints = self.hints(step, scope).await;
+        // The mock keeps the first candidate that passes the checks, so
+        // offline runs follow the workflow's happy path.
+        for n in 0..mock::CANDIDATES {
+            let candidate = mock::reply(declared, mock::mix(seed, attempt), n, &hints);
+            let Ok(value) = conform(candidate, declared) else {
+                continue;
+            };
+            if self.failed_check(step, scope, &value).await?.is_none() {
+                return Ok(value);
+            }
+        }
+        Ok(mock::reply(declared, mock::mix(seed, attempt), 0, &hints))
+    }
+
+    async fn call(
+        &self,
+        workflow: &'a Ident,
+        args: &'a [Arg],
+        scope: &Rc<Scope<'a>>,
+    ) -> Eval<Value> {
+        let mut inputs = Map::new();
+        for arg in args {
+            if let Some(name) = &arg.name {
+                inputs.insert(name.name.clone(), self.eval(&arg.value, scope).await?);
+            }
+        }
+        let inputs = self.with_defaults(&workflow.name, inputs).await?;
+        Ok(self.run_workflow(&workflow.name, inputs).await?)
+    }
+
+    /// The inputs of a workflow with its parameter defaults filled in.
+    pub async fn with_defaults(
+        &self,
+        name: &str,
+        mut inputs: Map<String, Value>,
+    ) -> Eval<Map<String, Value>> {
+        let Some((file, workflow)) = self.workflow(name) else {
+            return Ok(inputs);
+        };
+        let place = Place {
+            file,
+            workflow: self
+                .plan
+                .workflows
+                .iter()
+                .find(|w| w.name == name)
+                .ok_or_else(|| Fault::Error(format!("no plan for `{name}`")))?,
+            owner: String::new(),
+        };
+        let empty = Scope::root(HashMap::new(), place);
+        for param in &workflow.params {
+            if inputs.contains_key(&param.name.name) {
+                continue;
+            }
+            if let Some(default) = &param.default {
+                let value = self.eval(default, &empty).await?;
+                inputs.insert(param.name.name.clone(), value);
+            }
+        }
+        Ok(inputs)
+    }
+
+    /// Runs a local command: argv as written (no shell), stdin, env, cwd,
+    /// timeout; the result is an `ExecResult`.
+    async fn exec(&self, block: &'a ActionBlock, scope: &Rc<Scope<'a>>) -> Eval<Value> {
+        let setting = |key: &str| match block.get(key) {
+            Some(SettingValue::Expr(e)) => Some(e),
+            _ => None,
+        };
+        let argv: Vec<String> = match setting("command") {
+            Some(e) => match self.eval(e, scope).await? {
+                Value::Array(items) => items.iter().map(render).collect(),
+                other => vec![render(&other)],
+            },
+            None => Vec::new(),
+        };
+        let Some((program, args)) = argv.split_first() else {
+            return Err(Fault::Error("`command` is empty".to_string()));
+        };
+        let mut command = tokio::process::Command::new(program);
+        command
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(e) = setting("cwd") {
+            command.current_dir(render(&self.eval(e, scope).await?));
+        }
+        if let Some(e) = setting("env") {
+            if let Value::Object(vars) = self.eval(e, scope).await? {
+                for (key, value) in vars {
+                    command.env(key, render(&value));
+                }
+            }
+        }
+        let stdin = match setting("stdin") {
+            Some(e) => Some(render(&self.eval(e, scope).await?)),
+            None => None,
+        };
+        let timeout_ms = match setting("timeout") {
+            Some(e) => self.eval(e, scope).await?.as_u64(),
+            None => None,
+        }
+        .unwrap_or(crate::plan::defaults::TIMEOUT_MS);
+        let _permit = self
+            .limiter
+            .acquire()
+            .await
+            .map_err(|e| Fault::Error(e.to_string()))?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| Fault::Error(format!("cannot run `{program}`: {e}")))?;
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use tokio::io::AsyncWriteExt;
+            // A command that does not read its input is not an error.
+            let _ = pipe.write_all(text.as_bytes()).await;
+        }
+        let waited = tokio::time::timeout(
+            std::time::Duration::from_millis(timeout_ms),
+            child.wait_with_output(),
+        )
+        .await
+        .map_err(|_| Fault::Error(format!("`{program}` timed out after {timeout_ms} ms")))?
+        .map_err(|e| Fault::Error(format!("`{program}` failed: {e}")))?;
+        let mut result = Map::new();
+        result.insert(
+            "code".to_string(),
+            Value::from(waited.status.code().unwrap_or(-1)),
+        );
+        result.insert(
+            "stdout".to_string(),
+            Value::String(String::from_utf8_lossy(&waited.stdout).into_owned()),
+        );
+        result.insert(
+            "stderr".to_string(),
+            Value::String(String::from_utf8_lossy(&waited.stderr).into_owned()),
+        );
+        Ok(Value::Object(result))
+    }
+
+    /// A question for a person: answered from `--answers`, else the run
+    /// waits.
+    async fn ask(
+        &self,
+        block: &'a ActionBlock,
+        scope: &Rc<Scope<'a>>,
+        id: &str,
+        declared: &Ty,
+    ) -> Eval<Value> {
+        let question = match block.get("question") {
+            Some(SettingValue::Expr(e)) => render(&self.eval(e, scope).await?),
+            _ => String::new(),
+        };
+        let name = id.rsplit('.').next().unwrap_or(id);
+        let answer = self
+            .options
+            .answers
+            .get(id)
+            .or_else(|| self.options.answers.get(name))
+            .cloned();
+        match answer {
+            Some(answer) => conform(answer, declared).map_err(|problem| {
+                Fault::Error(format!("the answer for `{id}` does not fit: {problem}"))
+            }),
+            None => Err(Fault::Stop(Stop::Waiting {
+                step: id.to_string(),
+                question,
+            })),
+        }
+    }
+
+    // ---- plan and record --------------------------------------------------------------------
+
+    /// Whether a step named `name` (at any depth) ran or was given.
+    pub fn ran(&self, name: &str) -> bool {
+        self.steps.borrow().iter().any(|s| {
+            s.id.rsplit('.').next() == Some(name)
+                && matches!(
+                    s.status,
+                    StepStatus::Succeeded | StepStatus::Degraded | StepStatus::Given
+                )
+        })
+    }
+
+    /// Evaluates an expression of a test (`run` arguments, `given` values,
+    /// `expect` conditions) with `output` bound.
+    pub async fn eval_in_test(&self, e: &'a Expr, workflow: &str, output: Value) -> Eval<Value> {
+        let (file, _) = self
+            .workflow(workflow)
+            .ok_or_else(|| Fault::Error(format!("no workflow `{workflow}`")))?;
+        let plan = self
+            .plan
+            .workflows
+            .iter()
+            .find(|w| w.name == workflow)
+            .ok_or_else(|| Fault::Error(format!("no plan for `{workflow}`")))?;
+        let place = Place {
+            file,
+            workflow: plan,
+            owner: String::new(),
+        };
+        let scope = Scope::root(
+            HashMap::from([("output".to_string(), Slot::filled(output))]),
+            place,
+        );
+        self.eval(e, &scope).await
+    }
+
+    fn node(&self, scope: &Rc<Scope<'a>>, id: &str) -> Option<&'a NodePlan> {
+        scope.place().workflow.nodes.iter().find(|n| n.id == id)
+    }
+
+    fn note(
+        &self,
+        id: &str,
+        status: StepStatus,
+        attempts: u64,
+        started: Instant,
+        error: Option<String>,
+    ) {
+        self.steps.borrow_mut().push(StepRecord {
+            id: id.to_string(),
+            status,
+            attempts,
+            duration_ms: started.elapsed().as_millis() as u64,
+            error,
+        });
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// Values the step's checks compare its output with: literals, and
+    /// operands that do not read `this` (evaluated now). The mock offers
+    /// them as candidates.
+    async fn hints(&self, step: &'a StepDecl, scope: &Rc<Scope<'a>>) -> Hints {
+        let mut operands = Vec::new();
+        for clause in &step.clauses {
+            if let ClauseKind::Check { condition, .. } = &clause.kind {
+                comparison_operands(condition, &mut operands);
+            }
+        }
+        let mut out = Hints::default();
+        for operand in operands {
+            if reads_this(operand) {
+                continue;
+            }
+            match self.eval(operand, scope).await {
+                Ok(Value::String(s)) => out.strings.push(s),
+                Ok(Value::Number(n)) => out.numbers.extend(n.as_f64()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The sides of every comparison and the arguments of every call in a
+/// check (`contains(this, "def ")`).
+fn comparison_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Binary { lhs, rhs, .. } => {
+            for side in [lhs, rhs] {
+                if matches!(
+                    side.kind,
+                    ExprKind::Binary { .. } | ExprKind::Unary { .. } | ExprKind::Paren(_)
+                ) {
+                    comparison_operands(side, out);
+                } else {
+                    out.push(side);
+                }
+            }
+        }
+        ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => {
+            comparison_operands(operand, out)
+        }
+        ExprKind::Call { args, .. } => out.extend(args.iter().map(|a| &a.value)),
+        _ => {}
+    }
+}
+
+fn reads_this(e: &Expr) -> bool {
+    let mut found = false;
+    crate::check::visit_names(e, &mut |name| found |= name == "this");
+    found
+}
+
+/// A fault of a step becomes a stop of the run that names the step.
+fn stop(fault: Fault, step: &str) -> Stop {
+    match fault {
+        Fault::Stop(stop) => stop,
+        Fault::Error(error) => Stop::Failed {
+            step: step.to_string(),
+            error,
+        },
+    }
+}

@@ -1,0 +1,175 @@
+//! Plan → result: the interpreter.
+//!
+//! [`run`] executes one workflow of a checked, lowered program on a
+//! current-thread tokio runtime. Every statement of a block starts at once
+//! and waits, through the values it reads ([`eval`]), for the steps it
+//! depends on, so independent steps run in parallel and references are the
+//! dependencies ([`engine`]). LLM steps are answered by the deterministic
+//! [`mock`] provider in this build. The result is a [`record::RunRecord`].
+
+mod engine;
+mod eval;
+pub mod mock;
+pub mod record;
+mod testing;
+pub mod value;
+
+pub use testing::{run_tests, TestOutcome};
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::check::program::Program;
+use crate::check::Loader;
+use crate::plan::Plan;
+use record::{Outcome, RunRecord};
+
+/// Why a run stopped before its result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    /// A step failed for good; the run fails naming it.
+    Failed { step: String, error: String },
+    /// A step waits for a person.
+    Waiting { step: String, question: String },
+}
+
+/// What a run may use besides the program.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Answers to `ask` steps, by step name or id.
+    pub answers: HashMap<String, Value>,
+    /// Outputs that stand in for steps (a test's `given`), by name or id.
+    pub given: HashMap<String, Value>,
+}
+
+/// Runs `workflow` of a compiled program (which must have a plan) with
+/// `inputs` (typed by [`parse_input`]; defaults are filled in).
+pub fn run(
+    compiled: &crate::check::Compiled,
+    loader: &dyn Loader,
+    workflow: &str,
+    inputs: Map<String, Value>,
+    options: &RunOptions,
+) -> Option<RunRecord> {
+    let plan = compiled.plan.as_ref()?;
+    Some(run_program(
+        &compiled.program,
+        plan,
+        loader,
+        workflow,
+        inputs,
+        options,
+    ))
+}
+
+/// A command-line input as a value of the parameter's type (as the plan
+/// prints it): `string` takes the text as it is, other types read it as
+/// JSON (`3`, `true`, `["a", "b"]`); a duration may be written `30s`.
+pub fn parse_input(ty: &str, raw: &str) -> Result<Value, String> {
+    let base = ty.trim_end_matches('?');
+    match base {
+        "string" => Ok(Value::String(raw.to_string())),
+        "duration" => parse_duration(raw)
+            .map(Value::from)
+            .ok_or_else(|| format!("expected a duration like `30s`, found `{raw}`")),
+        _ => {
+            let value: Value = serde_json::from_str(raw)
+                .map_err(|_| format!("expected a `{ty}` (as JSON), found `{raw}`"))?;
+            let fits = match (base, &value) {
+                ("int", v) => v.is_i64(),
+                ("float", v) => v.is_number(),
+                ("bool", v) => v.is_boolean(),
+                _ => true,
+            };
+            if fits {
+                Ok(value)
+            } else {
+                Err(format!("expected a `{ty}`, found `{raw}`"))
+            }
+        }
+    }
+}
+
+fn parse_duration(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.split_at(raw.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = digits.parse().ok()?;
+    let factor = match unit {
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return None,
+    };
+    Some((n * factor) as u64)
+}
+
+fn run_program(
+    program: &Program,
+    plan: &Plan,
+    loader: &dyn Loader,
+    workflow: &str,
+    inputs: Map<String, Value>,
+    options: &RunOptions,
+) -> RunRecord {
+    let started = Instant::now();
+    let max_concurrency = plan
+        .workflows
+        .iter()
+        .find(|w| w.name == workflow)
+        .map_or(crate::plan::defaults::MAX_CONCURRENCY, |w| {
+            w.max_concurrency
+        });
+    let engine = engine::Engine::new(program, plan, loader, options, max_concurrency as usize);
+    let outcome = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .enable_io()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(async {
+            let inputs = match engine.with_defaults(workflow, inputs.clone()).await {
+                Ok(inputs) => inputs,
+                Err(_) => inputs.clone(),
+            };
+            engine.run_workflow(workflow, inputs).await
+        }),
+        Err(e) => Err(Stop::Failed {
+            step: workflow.to_string(),
+            error: format!("cannot start the runtime: {e}"),
+        }),
+    };
+    RunRecord {
+        id: String::new(),
+        workflow: workflow.to_string(),
+        plan_hash: plan.hash.clone(),
+        inputs: Value::Object(inputs),
+        outcome: match outcome {
+            Ok(output) => Outcome::Succeeded { output },
+            Err(Stop::Failed { step, error }) => Outcome::Failed { step, error },
+            Err(Stop::Waiting { step, question }) => Outcome::Waiting { step, question },
+        },
+        duration_ms: started.elapsed().as_millis() as u64,
+        steps: engine.steps.into_inner(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_typed_by_their_parameter() {
+        assert_eq!(parse_input("string", "42"), Ok(Value::from("42")));
+        assert_eq!(parse_input("int", "42"), Ok(Value::from(42)));
+        assert!(parse_input("int", "4.5").is_err());
+        assert_eq!(parse_input("bool", "true"), Ok(Value::Bool(true)));
+        assert_eq!(parse_input("duration", "1.5m"), Ok(Value::from(90_000)));
+        assert_eq!(
+            parse_input("string[]", r#"["a"]"#),
+            Ok(serde_json::json!(["a"]))
+        );
+        assert!(parse_input("float", "fast").is_err());
+    }
+}

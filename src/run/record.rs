@@ -1,0 +1,50 @@
+//! The record of a run: what ran, how often, how long, and how it ended.
+//! Written as JSON under `.spes/runs/` by `spesc run`; a later issue moves
+//! it into an embedded database behind the same types.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Succeeded,
+    /// Its `when` guard was false.
+    Skipped,
+    /// Every attempt failed and `on_error` gave its value.
+    Degraded,
+    Failed,
+    Waiting,
+    /// A test's `given` stood in for it.
+    Given,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    pub id: String,
+    pub status: StepStatus,
+    pub attempts: u64,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "lowercase", tag = "status")]
+pub enum Outcome {
+    Succeeded { output: Value },
+    Failed { step: String, error: String },
+    Waiting { step: String, question: String },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub workflow: String,
+    pub plan_hash: String,
+    pub inputs: Value,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub duration_ms: u64,
+    pub steps: Vec<StepRecord>,
+}

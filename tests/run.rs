@@ -1,0 +1,328 @@
+//! The interpreter, offline: every example runs with the mock provider,
+//! and each construct behaves as `docs/language.md` says (through the
+//! library API, so no run records are written into the repository).
+
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+use spesc::check::{self, Loader};
+use spesc::run::record::{Outcome, RunRecord, StepStatus};
+use spesc::run::{run, RunOptions};
+use spesc::source::SourceMap;
+
+/// Reads imports and component files from the repository.
+struct Files;
+
+impl Loader for Files {
+    fn read(&self, path: &Path) -> Result<(String, String), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Ok((path.display().to_string(), text))
+    }
+}
+
+fn run_text(text: &str, workflow: &str, inputs: Value, options: RunOptions) -> RunRecord {
+    let mut sources = SourceMap::new();
+    let file = sources.add("t.spes", text);
+    let compiled = check::compile(
+        &mut sources,
+        &[(file, "t.spes".into())],
+        &Files,
+        &Default::default(),
+    );
+    assert!(
+        compiled.plan.is_some(),
+        "{}",
+        spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
+    );
+    let Value::Object(inputs) = inputs else {
+        panic!("inputs are an object")
+    };
+    run(&compiled, &Files, workflow, inputs, &options).expect("a plan")
+}
+
+fn output(record: &RunRecord) -> &Value {
+    match &record.outcome {
+        Outcome::Succeeded { output } => output,
+        other => panic!("the run did not succeed: {other:?}\n{:#?}", record.steps),
+    }
+}
+
+fn status(record: &RunRecord, id: &str) -> Option<StepStatus> {
+    record.steps.iter().find(|s| s.id == id).map(|s| s.status)
+}
+
+/// Every example runs to success with the mock provider, except those
+/// that reach outside: `fetch` (not in this build) and the release saga
+/// (it runs `git tag` and release scripts for real).
+#[test]
+fn every_example_runs_offline() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let answers: HashMap<String, Value> = ["verdict", "approval", "sign_off"]
+        .iter()
+        .map(|k| {
+            (
+                k.to_string(),
+                json!({"decision": "approve", "comment": "fine"}),
+            )
+        })
+        .collect();
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples").flatten() {
+        let path = entry.path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".spes") || name.starts_with("fetch_") || name.starts_with("saga_") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let mut sources = SourceMap::new();
+        let file = sources.add(name.clone(), text);
+        let compiled = check::compile(
+            &mut sources,
+            &[(file, path.clone())],
+            &Files,
+            &Default::default(),
+        );
+        let plan = compiled.plan.as_ref().expect("examples check clean");
+        for workflow in compiled.root_workflows() {
+            let params = &plan
+                .workflows
+                .iter()
+                .find(|w| w.name == workflow)
+                .unwrap()
+                .params;
+            let inputs: Map<String, Value> = params
+                .iter()
+                .filter(|p| p.default.is_none())
+                .map(|p| (p.name.clone(), sample(&p.ty)))
+                .collect();
+            let options = RunOptions {
+                answers: answers.clone(),
+                given: HashMap::new(),
+            };
+            let record = run(&compiled, &Files, &workflow, inputs, &options).expect("a plan");
+            assert!(
+                matches!(record.outcome, Outcome::Succeeded { .. }),
+                "{name} / {workflow}: {:?}",
+                record.outcome
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 15, "ran only {ran} workflows");
+}
+
+fn sample(ty: &str) -> Value {
+    match ty.trim_end_matches('?') {
+        "int" => json!(3),
+        "float" => json!(0.5),
+        "bool" => json!(true),
+        t if t.ends_with("[]") => json!(["first item", "second item"]),
+        _ => json!("sample text"),
+    }
+}
+
+const MODEL: &str = "model fast { provider = mock }\n";
+
+#[test]
+fn guards_skip_steps_and_fallbacks_fill_in() {
+    let text = format!(
+        "{MODEL}workflow w(lang: string) -> string {{
+  step t: string {{ model = fast  prompt = \"Translate to {{{{ lang }}}}\"  when lang != \"\" }}
+  return t ?? \"untranslated\"
+}}"
+    );
+    let skipped = run_text(&text, "w", json!({"lang": ""}), RunOptions::default());
+    assert_eq!(output(&skipped), &json!("untranslated"));
+    assert_eq!(status(&skipped, "t"), Some(StepStatus::Skipped));
+    let translated = run_text(&text, "w", json!({"lang": "fr"}), RunOptions::default());
+    assert_ne!(output(&translated), &json!("untranslated"));
+    assert_eq!(status(&translated, "t"), Some(StepStatus::Succeeded));
+}
+
+#[test]
+fn match_runs_only_the_chosen_arm() {
+    let text = format!(
+        "{MODEL}enum Size {{ small, large }}
+workflow w(text: string) -> string {{
+  step size: Size {{ model = fast  prompt = \"Size of {{{{ text }}}}\" }}
+  let plan: string = match size {{
+    small => {{
+      step quick: string {{ model = fast  prompt = \"Quick\" }}
+      \"small: \" + quick
+    }}
+    large => {{
+      step slow: string {{ model = fast  prompt = \"Slow\" }}
+      \"large: \" + slow
+    }}
+  }}
+  return plan
+}}"
+    );
+    let given = |size: &str| RunOptions {
+        answers: HashMap::new(),
+        given: HashMap::from([("size".to_string(), json!(size))]),
+    };
+    let small = run_text(&text, "w", json!({"text": "x"}), given("small"));
+    assert!(output(&small).as_str().unwrap().starts_with("small: "));
+    assert_eq!(
+        status(&small, "plan.small.quick"),
+        Some(StepStatus::Succeeded)
+    );
+    assert_eq!(
+        status(&small, "plan.large.slow"),
+        None,
+        "the other arm never runs"
+    );
+    let large = run_text(&text, "w", json!({"text": "x"}), given("large"));
+    assert!(output(&large).as_str().unwrap().starts_with("large: "));
+}
+
+#[test]
+fn loops_stop_at_until_or_max_and_keep_the_best() {
+    let text = format!(
+        "{MODEL}type Grade {{ score: float }}
+workflow w() -> int {{
+  loop refine (max = 4, best_by = grade.score) {{
+    step draft: string {{ model = fast  prompt = \"Draft{{% if previous %}} after {{{{ previous.draft }}}}{{% end %}}\" }}
+    step grade: Grade {{ model = fast  prompt = \"Grade {{{{ draft }}}}\" }}
+    until grade.score > 2.0
+  }}
+  return refine.iterations
+}}"
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    assert_eq!(
+        output(&record),
+        &json!(4),
+        "never converges: runs max times"
+    );
+}
+
+#[test]
+fn fan_out_collects_results_and_tolerates_some_failures() {
+    let text = "workflow w(codes: int[]) -> int[] {
+  let results: int[] = for c in codes (concurrency = 2, tolerate = 34%) {
+    step probe: ExecResult = exec { command = [\"sh\", \"-c\", \"exit {{ c }}\"] } {
+      check this.code == 0 else \"probe failed\"
+    }
+    probe.code
+  }
+  return results
+}";
+    let within = run_text(
+        text,
+        "w",
+        json!({"codes": [0, 0, 1]}),
+        RunOptions::default(),
+    );
+    assert_eq!(
+        output(&within),
+        &json!([0, 0]),
+        "the failed item is dropped"
+    );
+    let above = run_text(
+        text,
+        "w",
+        json!({"codes": [0, 1, 1]}),
+        RunOptions::default(),
+    );
+    match &above.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "results.each.probe");
+            assert!(error.contains("2 of 3 items failed"), "{error}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn exec_passes_stdin_and_captures_output_without_a_shell() {
+    let text = "workflow w(text: string) -> string {
+  step up: ExecResult = exec { command = [\"tr\", \"a-z\", \"A-Z\"]  stdin = text }
+  step literal: ExecResult = exec { command = [\"echo\", \"$HOME; ls\"] }
+  return up.stdout + literal.stdout
+}";
+    let record = run_text(text, "w", json!({"text": "shout"}), RunOptions::default());
+    assert_eq!(output(&record), &json!("SHOUT$HOME; ls\n"));
+}
+
+#[test]
+fn a_timed_out_command_fails_and_on_error_degrades() {
+    let text = "workflow w() -> string {
+  step slow: ExecResult = exec { command = [\"sleep\", \"5\"]  timeout = 100ms }
+  step safe: ExecResult = exec { command = [\"sleep\", \"5\"]  timeout = 100ms } {
+    on_error = { code: -1, stdout: \"skipped\", stderr: \"\" }
+  }
+  return safe.stdout + slow.stdout
+}";
+    let record = run_text(text, "w", json!({}), RunOptions::default());
+    assert_eq!(status(&record, "safe"), Some(StepStatus::Degraded));
+    match &record.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "slow");
+            assert!(error.contains("timed out after 100 ms"), "{error}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn checks_are_retried_then_fail_with_their_message() {
+    let text = format!(
+        "{MODEL}workflow w() -> string {{
+  step never: string {{ model = fast  prompt = \"Hi\"  check len(this) < 0 else \"impossible\" }}
+  return never
+}}"
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    let step = record.steps.iter().find(|s| s.id == "never").unwrap();
+    assert_eq!(step.attempts, 3, "the default policy tries three times");
+    match &record.outcome {
+        Outcome::Failed { error, .. } => assert_eq!(error, "check failed: impossible"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn ask_is_answered_or_waits() {
+    let text = "workflow w(draft: string) -> string {
+  step approval: Review = ask { show = draft  question = \"Publish?\" }
+  return if approval.decision == approve { draft } else { \"held\" }
+}";
+    let answered = run_text(
+        text,
+        "w",
+        json!({"draft": "v1"}),
+        RunOptions {
+            answers: HashMap::from([("approval".to_string(), json!({"decision": "Approve"}))]),
+            given: HashMap::new(),
+        },
+    );
+    assert_eq!(output(&answered), &json!("v1"));
+    let waiting = run_text(text, "w", json!({"draft": "v1"}), RunOptions::default());
+    match &waiting.outcome {
+        Outcome::Waiting { step, question } => {
+            assert_eq!(step, "approval");
+            assert_eq!(question, "Publish?");
+        }
+        other => panic!("expected waiting, got {other:?}"),
+    }
+}
+
+#[test]
+fn calls_run_the_other_workflow_with_its_defaults() {
+    let text = "workflow greet(name: string, greeting: string = \"Hello\") -> string {
+  let line = greeting + \", \" + name
+  return line
+}
+workflow w() -> string {
+  step g: string = call greet(name = \"Ada\")
+  return g
+}";
+    let record = run_text(text, "w", json!({}), RunOptions::default());
+    assert_eq!(output(&record), &json!("Hello, Ada"));
+}
