@@ -1,0 +1,103 @@
+//! Interpreter overhead with the mock provider: a 1,000-step chain and a
+//! 10,000-item `for`, per step. `cargo bench --bench run`; the figures go
+//! to `docs/benchmarks.md` (target: at most 50 µs per step).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+use spesc::check::{compile, Loader, NoFiles};
+use spesc::run::record::Outcome;
+use spesc::run::{run, RunOptions};
+use spesc::source::SourceMap;
+
+fn chain(steps: usize) -> String {
+    let mut text = String::from(
+        "model fast { provider = mock }\n\nworkflow chain(topic: string) -> string {\n  \
+         step s0: string { model = fast  prompt = \"Start on {{ topic }}\" }\n",
+    );
+    for i in 1..steps {
+        text.push_str(&format!(
+            "  step s{i}: string {{ model = fast  prompt = \"Improve: {{{{ s{} }}}}\" }}\n",
+            i - 1
+        ));
+    }
+    text.push_str(&format!("  return s{}\n}}\n", steps - 1));
+    text
+}
+
+const FAN_OUT: &str = "model fast { provider = mock }
+
+workflow fan(items: int[]) -> int {
+  let results: string[] = for item in items (concurrency = 64) {
+    step summary: string { model = fast  prompt = \"Summarize item {{ item }}\" }
+    summary
+  }
+  return len(results)
+}
+";
+
+fn time(text: &str, workflow: &str, inputs: Value, runs: usize) -> Duration {
+    let loader: &dyn Loader = &NoFiles;
+    let mut sources = SourceMap::new();
+    let file = sources.add("bench.spes", text);
+    let compiled = compile(
+        &mut sources,
+        &[(file, Path::new("bench.spes").into())],
+        loader,
+        &Default::default(),
+    );
+    assert!(
+        compiled.plan.is_some(),
+        "{:?}",
+        compiled.diagnostics.first()
+    );
+    let Value::Object(inputs) = inputs else {
+        unreachable!()
+    };
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let record = run(
+                &compiled,
+                loader,
+                workflow,
+                inputs.clone(),
+                &RunOptions::default(),
+            )
+            .expect("a plan");
+            assert!(
+                matches!(record.outcome, Outcome::Succeeded { .. }),
+                "{:?}",
+                record.outcome
+            );
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn main() {
+    let runs = if std::env::args().any(|a| a == "--bench") {
+        11
+    } else {
+        1
+    };
+    let chain_text = chain(1_000);
+    let chain_time = time(&chain_text, "chain", json!({"topic": "bench"}), runs);
+    println!(
+        "1,000-step chain: {:.1} ms, {:.1} µs per step",
+        chain_time.as_secs_f64() * 1e3,
+        chain_time.as_secs_f64() * 1e6 / 1000.0
+    );
+    let items: Vec<Value> = (0..10_000).map(Value::from).collect();
+    let mut inputs = Map::new();
+    inputs.insert("items".to_string(), Value::Array(items));
+    let fan_time = time(FAN_OUT, "fan", Value::Object(inputs), runs);
+    println!(
+        "10,000-item for: {:.1} ms, {:.1} µs per item",
+        fan_time.as_secs_f64() * 1e3,
+        fan_time.as_secs_f64() * 1e6 / 10_000.0
+    );
+}
