@@ -326,3 +326,90 @@ workflow w() -> string {
     let record = run_text(text, "w", json!({}), RunOptions::default());
     assert_eq!(output(&record), &json!("Hello, Ada"));
 }
+
+#[test]
+fn retries_wait_their_backoff_and_only_for_listed_classes() {
+    let text = format!(
+        "{MODEL}retry patient {{ attempts = 3  backoff = constant(60ms)  jitter = none  on = [invalid_output] }}
+retry timeouts_only {{ attempts = 3  backoff = constant(60ms)  jitter = none  on = [timeout] }}
+workflow w() -> string {{
+  step a: string {{ model = fast  prompt = \"A\"  retry = patient  check len(this) < 0 else \"never\" }}
+  step b: string {{ model = fast  prompt = \"B\"  retry = timeouts_only  check len(this) < 0 else \"never\" }}
+  return a + b
+}}"
+    );
+    let started = std::time::Instant::now();
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    let attempts = |id: &str| record.steps.iter().find(|s| s.id == id).unwrap().attempts;
+    assert_eq!(attempts("a"), 3);
+    assert_eq!(
+        attempts("b"),
+        1,
+        "a failed check is not a timeout: no retry"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(120),
+        "two waits of 60 ms"
+    );
+}
+
+#[test]
+fn deadlines_end_a_step_and_a_workflow() {
+    let step = "workflow w() -> string {
+  step slow: ExecResult = exec { command = [\"sleep\", \"5\"] } { deadline = 150ms }
+  return slow.stdout
+}";
+    let record = run_text(step, "w", json!({}), RunOptions::default());
+    match &record.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "slow");
+            assert_eq!(error, "its deadline of 150 ms passed");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    let workflow = "workflow w() -> string {
+  deadline = 150ms
+  step slow: ExecResult = exec { command = [\"sleep\", \"5\"] }
+  return slow.stdout
+}";
+    let record = run_text(workflow, "w", json!({}), RunOptions::default());
+    assert!(
+        matches!(&record.outcome, Outcome::Failed { error, .. } if error.contains("workflow's deadline")),
+        "{:?}",
+        record.outcome
+    );
+}
+
+#[test]
+fn a_failed_run_compensates_in_reverse_completion_order() {
+    let log = std::env::temp_dir().join(format!("spesc-saga-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let text = "workflow w(log: string) -> string {
+  step first: ExecResult = exec { command = [\"true\"] } {
+    compensate = exec { command = [\"sh\", \"-c\", \"echo undo-first >> {{ log }}\"] }
+  }
+  step second: ExecResult = exec { command = [\"true\"] } {
+    after = [first]
+    compensate = exec { command = [\"sh\", \"-c\", \"echo undo-second >> {{ log }}\"] }
+  }
+  step boom: ExecResult = exec { command = [\"false\"] } {
+    after = [second]
+    check this.code == 0 else \"boom\"
+  }
+  return boom.stdout
+}";
+    let record = run_text(
+        text,
+        "w",
+        json!({"log": log.display().to_string()}),
+        RunOptions::default(),
+    );
+    assert!(matches!(&record.outcome, Outcome::Failed { step, .. } if step == "boom"));
+    let undone = std::fs::read_to_string(&log).expect("compensations ran");
+    assert_eq!(undone, "undo-second\nundo-first\n");
+    assert_eq!(
+        status(&record, "second.compensate"),
+        Some(StepStatus::Compensated)
+    );
+    let _ = std::fs::remove_file(&log);
+}

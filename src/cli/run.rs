@@ -204,6 +204,7 @@ fn report(record: &RunRecord) {
             StepStatus::Degraded => "~",
             StepStatus::Failed => "✗",
             StepStatus::Waiting => "?",
+            StepStatus::Compensated => "↺",
         };
         let attempts = if step.attempts > 1 {
             format!(", {} attempts", step.attempts)

@@ -37,6 +37,8 @@ pub struct Engine<'a> {
     /// Model calls and commands in flight at once.
     limiter: Semaphore,
     pub steps: RefCell<Vec<StepRecord>>,
+    /// Steps with `compensate` that succeeded, in completion order.
+    completed: RefCell<Vec<(String, &'a ActionBlock, Rc<Scope<'a>>)>>,
 }
 
 /// Where a statement runs: its workflow and the id prefix of its block.
@@ -80,6 +82,7 @@ impl<'a> Engine<'a> {
             components,
             limiter: Semaphore::new(max_concurrency.max(1)),
             steps: RefCell::new(Vec::new()),
+            completed: RefCell::new(Vec::new()),
         }
     }
 
@@ -365,10 +368,34 @@ impl<'a> Engine<'a> {
             .resolve_type(scope.place().file, &step.ty)
             .unwrap_or(Ty::Json);
         let started = Instant::now();
-        let outcome = self.attempts(step, scope, id, &declared).await;
+        let deadline = self
+            .node(scope, id)
+            .and_then(|n| n.policy.as_ref())
+            .and_then(|p| p.deadline_ms);
+        let outcome = match deadline {
+            Some(ms) => tokio::time::timeout(
+                std::time::Duration::from_millis(ms),
+                self.attempts(step, scope, id, &declared),
+            )
+            .await
+            .unwrap_or_else(|_| Err((Fault::Error(format!("its deadline of {ms} ms passed")), 0))),
+            None => self.attempts(step, scope, id, &declared).await,
+        };
         match outcome {
             Ok((value, attempts)) => {
                 self.note(id, StepStatus::Succeeded, attempts, started, None);
+                if let Some(undo) = step.clauses.iter().find_map(|c| match &c.kind {
+                    ClauseKind::Compensate(block) => Some(block),
+                    _ => None,
+                }) {
+                    let done = Scope::child(
+                        scope,
+                        HashMap::from([("this".to_string(), Slot::filled(value.clone()))]),
+                    );
+                    self.completed
+                        .borrow_mut()
+                        .push((id.to_string(), undo, done));
+                }
                 Ok(value)
             }
             Err((Fault::Error(error), attempts)) => {
@@ -404,9 +431,11 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Tries the step's action up to its retry policy's attempts; a reply
-    /// that does not fit the type or fails a `check` is tried again with
-    /// the problem fed back.
+    /// Tries the step's action up to its retry policy's attempts. A reply
+    /// that does not fit the type or fails a `check` (`invalid_output`) and
+    /// an attempt that times out (`timeout`) are tried again when the
+    /// policy lists that class, after its backoff, with the problem fed
+    /// back; any other failure ends the step at once.
     async fn attempts(
         &self,
         step: &'a StepDecl,
@@ -414,13 +443,18 @@ impl<'a> Engine<'a> {
         id: &str,
         declared: &Ty,
     ) -> Result<(Value, u64), (Fault, u64)> {
-        let max = self
-            .node(scope, id)
-            .and_then(|n| n.policy.as_ref())
-            .map_or(1, |p| p.retry.attempts.max(1));
+        let policy = self.node(scope, id).and_then(|n| n.policy.as_ref());
+        let max = policy.map_or(1, |p| p.retry.attempts.max(1));
+        let retries_on =
+            |class: &str| policy.is_some_and(|p| p.retry.on.iter().any(|c| c == class));
         let mut feedback: Option<String> = None;
         let mut last = String::new();
         for attempt in 1..=max {
+            if attempt > 1 {
+                if let Some(policy) = policy {
+                    tokio::time::sleep(backoff(policy, id, attempt)).await;
+                }
+            }
             let produced = match &step.action {
                 Action::Llm => {
                     self.llm(step, scope, id, declared, attempt, feedback.as_deref())
@@ -433,30 +467,26 @@ impl<'a> Engine<'a> {
                 )),
                 Action::Ask(block) => self.ask(block, scope, id, declared).await,
             };
-            let value = match produced {
-                Ok(value) => value,
-                Err(Fault::Error(error)) => {
-                    last = error;
-                    feedback = Some(last.clone());
-                    continue;
-                }
+            let problem = match produced {
+                Ok(value) => match conform(value, declared) {
+                    Ok(value) => match self.failed_check(step, scope, &value).await {
+                        Ok(None) => return Ok((value, attempt)),
+                        Ok(Some(message)) => ("invalid_output", format!("check failed: {message}")),
+                        Err(fault) => return Err((fault, attempt)),
+                    },
+                    Err(problem) => (
+                        "invalid_output",
+                        format!("the reply is not a `{declared}`: {problem}"),
+                    ),
+                },
+                Err(Fault::Timeout(message)) => ("timeout", message),
                 Err(other) => return Err((other, attempt)),
             };
-            let value = match conform(value, declared) {
-                Ok(value) => value,
-                Err(problem) => {
-                    last = format!("the reply is not a `{declared}`: {problem}");
-                    feedback = Some(last.clone());
-                    continue;
-                }
-            };
-            match self.failed_check(step, scope, &value).await {
-                Ok(None) => return Ok((value, attempt)),
-                Ok(Some(message)) => {
-                    last = format!("check failed: {message}");
-                    feedback = Some(last.clone());
-                }
-                Err(fault) => return Err((fault, attempt)),
+            let (class, message) = problem;
+            last = message;
+            feedback = Some(last.clone());
+            if !retries_on(class) {
+                return Err((Fault::Error(last), attempt));
             }
         }
         Err((Fault::Error(last), max))
@@ -634,7 +664,7 @@ impl<'a> Engine<'a> {
             child.wait_with_output(),
         )
         .await
-        .map_err(|_| Fault::Error(format!("`{program}` timed out after {timeout_ms} ms")))?
+        .map_err(|_| Fault::Timeout(format!("`{program}` timed out after {timeout_ms} ms")))?
         .map_err(|e| Fault::Error(format!("`{program}` failed: {e}")))?;
         let mut result = Map::new();
         result.insert(
@@ -680,6 +710,30 @@ impl<'a> Engine<'a> {
                 step: id.to_string(),
                 question,
             })),
+        }
+    }
+
+    /// A failed run undoes what it did: the `compensate` command of every
+    /// step that completed, most recent first. A failing compensation is
+    /// recorded and the others still run.
+    pub async fn compensate(&self) {
+        let done: Vec<_> = self.completed.borrow_mut().drain(..).rev().collect();
+        for (id, undo, scope) in done {
+            let started = Instant::now();
+            let (status, error) = match self.exec(undo, &scope).await {
+                Ok(Value::Object(result)) if result.get("code") == Some(&Value::from(0)) => {
+                    (StepStatus::Compensated, None)
+                }
+                Ok(result) => (
+                    StepStatus::Failed,
+                    Some(format!("compensation failed: {}", render(&result))),
+                ),
+                Err(fault) => (
+                    StepStatus::Failed,
+                    Some(format!("compensation failed: {}", describe(&fault))),
+                ),
+            };
+            self.note(&format!("{id}.compensate"), status, 1, started, error);
         }
     }
 
@@ -802,9 +856,39 @@ fn reads_this(e: &Expr) -> bool {
 fn stop(fault: Fault, step: &str) -> Stop {
     match fault {
         Fault::Stop(stop) => stop,
-        Fault::Error(error) => Stop::Failed {
+        Fault::Error(error) | Fault::Timeout(error) => Stop::Failed {
             step: step.to_string(),
             error,
         },
     }
+}
+
+fn describe(fault: &Fault) -> String {
+    match fault {
+        Fault::Stop(Stop::Failed { error, .. }) => error.clone(),
+        Fault::Stop(Stop::Waiting { step, .. }) => format!("`{step}` waits for a person"),
+        Fault::Error(error) | Fault::Timeout(error) => error.clone(),
+    }
+}
+
+/// The wait before attempt `attempt` (2, 3, …): `base × factor^(n−1)`
+/// capped by `max` (or the constant delay), with the policy's jitter drawn
+/// deterministically from the step and attempt.
+fn backoff(policy: &crate::plan::Policy, id: &str, attempt: u64) -> std::time::Duration {
+    let n = attempt.saturating_sub(1);
+    let delay = match policy.retry.backoff {
+        crate::plan::Backoff::Exponential {
+            base_ms,
+            factor,
+            max_ms,
+        } => ((base_ms as f64) * factor.powi(n.saturating_sub(1) as i32)).min(max_ms as f64),
+        crate::plan::Backoff::Constant { delay_ms } => delay_ms as f64,
+    };
+    let unit = (mock::mix(mock::seed(id, ""), attempt) % 10_000) as f64 / 10_000.0;
+    let jittered = match policy.retry.jitter.as_str() {
+        "full" => delay * unit,
+        "equal" => delay / 2.0 + delay / 2.0 * unit,
+        _ => delay,
+    };
+    std::time::Duration::from_millis(jittered as u64)
 }

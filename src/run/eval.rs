@@ -20,7 +20,10 @@ use crate::syntax::ast::{BinaryOp, Expr, ExprKind, PatternKind, TemplatePart, Un
 #[derive(Clone, Debug)]
 pub enum Fault {
     Stop(Stop),
+    /// A failure that trying again will not fix.
     Error(String),
+    /// An attempt ran out of time: retried when the policy lists `timeout`.
+    Timeout(String),
 }
 
 impl From<Stop> for Fault {

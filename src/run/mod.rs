@@ -133,7 +133,29 @@ fn run_program(
                 Ok(inputs) => inputs,
                 Err(_) => inputs.clone(),
             };
-            engine.run_workflow(workflow, inputs).await
+            let deadline = plan
+                .workflows
+                .iter()
+                .find(|w| w.name == workflow)
+                .and_then(|w| w.deadline_ms);
+            let result = match deadline {
+                Some(ms) => tokio::time::timeout(
+                    std::time::Duration::from_millis(ms),
+                    engine.run_workflow(workflow, inputs),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Stop::Failed {
+                        step: workflow.to_string(),
+                        error: format!("the workflow's deadline of {ms} ms passed"),
+                    })
+                }),
+                None => engine.run_workflow(workflow, inputs).await,
+            };
+            if matches!(result, Err(Stop::Failed { .. })) {
+                engine.compensate().await;
+            }
+            result
         }),
         Err(e) => Err(Stop::Failed {
             step: workflow.to_string(),

@@ -17,6 +17,8 @@ pub enum StepStatus {
     Waiting,
     /// A test's `given` stood in for it.
     Given,
+    /// Undone by its `compensate` command after the run failed.
+    Compensated,
 }
 
 #[derive(Clone, Debug, Serialize)]
