@@ -287,6 +287,37 @@ fn run_exit_codes_say_how_it_ended() {
 }
 
 #[test]
+fn a_mock_script_drives_failures_from_the_command_line() {
+    let hello = example("hello.spes");
+    let dir = std::env::temp_dir().join(format!("spesc-cli-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("script.json");
+    std::fs::write(
+        &script,
+        r#"{"greeting": [{"status": 500}, {"status": 401}]}"#,
+    )
+    .unwrap();
+    let script = script.display().to_string();
+    let (failed, _) = spesc_elsewhere("script", &["run", &hello, "--mock-script", &script]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("error: step `greeting` failed: model `fast`: HTTP 401"),
+        "{}",
+        stderr(&failed)
+    );
+    std::fs::write(dir.join("bad.json"), r#"{"greeting": [{"stauts": 500}]}"#).unwrap();
+    let bad = dir.join("bad.json").display().to_string();
+    let (refused, _) = spesc_elsewhere("script", &["run", &hello, "--mock-script", &bad]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("unknown field `stauts`"),
+        "{}",
+        stderr(&refused)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn test_runs_the_test_blocks() {
     let output = spesc(&["test", "examples/tested_router.spes"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));

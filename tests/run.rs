@@ -101,7 +101,7 @@ fn every_example_runs_offline() {
                 .collect();
             let options = RunOptions {
                 answers: answers.clone(),
-                given: HashMap::new(),
+                ..RunOptions::default()
             };
             let record = run(&compiled, &Files, &workflow, inputs, &options).expect("a plan");
             assert!(
@@ -163,8 +163,8 @@ workflow w(text: string) -> string {{
 }}"
     );
     let given = |size: &str| RunOptions {
-        answers: HashMap::new(),
         given: HashMap::from([("size".to_string(), json!(size))]),
+        ..RunOptions::default()
     };
     let small = run_text(&text, "w", json!({"text": "x"}), given("small"));
     assert!(output(&small).as_str().unwrap().starts_with("small: "));
@@ -299,7 +299,7 @@ fn ask_is_answered_or_waits() {
         json!({"draft": "v1"}),
         RunOptions {
             answers: HashMap::from([("approval".to_string(), json!({"decision": "Approve"}))]),
-            given: HashMap::new(),
+            ..RunOptions::default()
         },
     );
     assert_eq!(output(&answered), &json!("v1"));
@@ -412,4 +412,243 @@ fn a_failed_run_compensates_in_reverse_completion_order() {
         Some(StepStatus::Compensated)
     );
     let _ = std::fs::remove_file(&log);
+}
+
+// ---- failure paths, driven by a mock script ---------------------------------------------
+
+fn scripted(script: &str) -> RunOptions {
+    RunOptions {
+        script: spesc::run::provider::Script::parse(script).expect("a valid script"),
+        ..RunOptions::default()
+    }
+}
+
+const TWO_MODELS: &str =
+    "model first { provider = mock  breaker = { failures = 2, cooldown = 300ms } }
+model second { provider = mock }
+type Facts { count: int }
+";
+
+#[test]
+fn a_rate_limit_waits_for_retry_after_then_succeeds() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step s: string {{ model = first  prompt = \"Hi\" }}
+  return s
+}}"
+    );
+    let started = std::time::Instant::now();
+    let record = run_text(
+        &text,
+        "w",
+        json!({}),
+        scripted(r#"{"s": [{"status": 429, "retry_after": 0.3}, {"text": "hello"}]}"#),
+    );
+    assert_eq!(output(&record), &json!("hello"));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "Retry-After honoured"
+    );
+    let step = record.steps.iter().find(|s| s.id == "s").unwrap();
+    assert_eq!(step.attempts, 2);
+    assert_eq!(
+        step.retried,
+        ["model `first`: rate limited (retry after 300 ms)"]
+    );
+}
+
+#[test]
+fn malformed_json_is_retried_with_the_error_fed_back_and_repairs_recorded() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> int {{
+  step facts: Facts {{ model = first  prompt = \"Count\"  retry = {{ attempts = 3  backoff = constant(1ms) }} }}
+  return facts.count
+}}"
+    );
+    let script = r#"{"facts": [{"text": "I think {count: 3"}, {"text": "Sure:\n```json\n{\"count\": 3,}\n```"}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(output(&record), &json!(3));
+    let step = record.steps.iter().find(|s| s.id == "facts").unwrap();
+    assert_eq!(step.attempts, 2);
+    assert!(
+        step.retried[0].starts_with("the reply is not valid JSON"),
+        "{:?}",
+        step.retried
+    );
+    assert_eq!(
+        step.repairs,
+        ["code fence stripped", "trailing comma removed"]
+    );
+}
+
+#[test]
+fn a_failed_check_is_retried_then_passes() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step s: string {{ model = first  prompt = \"Hi\"  retry = {{ attempts = 2  backoff = constant(1ms) }}  check len(this) > 3 else \"too short\" }}
+  return s
+}}"
+    );
+    let record = run_text(
+        &text,
+        "w",
+        json!({}),
+        scripted(r#"{"s": [{"text": "no"}, {"text": "long enough"}]}"#),
+    );
+    assert_eq!(output(&record), &json!("long enough"));
+    let step = record.steps.iter().find(|s| s.id == "s").unwrap();
+    assert_eq!(step.retried, ["check failed: too short"]);
+}
+
+#[test]
+fn a_permanent_error_moves_to_the_next_model_at_once() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step s: string {{ model = first | second  prompt = \"Hi\" }}
+  return s
+}}"
+    );
+    let script =
+        r#"{"s": [{"status": 401, "model": "first"}, {"text": "from second", "model": "second"}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(output(&record), &json!("from second"));
+    let step = record.steps.iter().find(|s| s.id == "s").unwrap();
+    assert_eq!(step.model.as_deref(), Some("second"));
+    assert_eq!(step.attempts, 2, "one call each: a 401 is not retried");
+}
+
+#[test]
+fn an_open_breaker_skips_its_model_until_the_cooldown() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step a: string {{ model = first | second  prompt = \"A\"  retry = {{ attempts = 2  backoff = constant(1ms) }} }}
+  step b: string {{ model = first | second  prompt = \"B\"  after = [a] }}
+  step pause: ExecResult = exec {{ command = [\"sleep\", \"0.4\"] }} {{ after = [b] }}
+  step c: string {{ model = first | second  prompt = \"C\"  after = [pause] }}
+  return a + b + c
+}}"
+    );
+    let script = r#"{
+      "a": [{"status": 500, "model": "first"}, {"status": 503, "model": "first"}, {"text": "A2", "model": "second"}],
+      "b": [{"text": "B1", "model": "first"}, {"text": "B2", "model": "second"}],
+      "c": [{"text": "C1", "model": "first"}]
+    }"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    let model = |id: &str| {
+        record
+            .steps
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap()
+            .model
+            .clone()
+    };
+    assert_eq!(
+        model("a").as_deref(),
+        Some("second"),
+        "two 5xx open `first`'s breaker"
+    );
+    assert_eq!(
+        model("b").as_deref(),
+        Some("second"),
+        "`first` is skipped while open"
+    );
+    assert_eq!(
+        model("c").as_deref(),
+        Some("first"),
+        "after the cooldown, a probe goes through"
+    );
+    assert_eq!(output(&record), &json!("A2B2C1"));
+}
+
+#[test]
+fn an_attempt_that_times_out_is_cancelled_and_retried() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step s: string {{ model = first  prompt = \"Hi\"  timeout = 100ms  retry = {{ attempts = 2  backoff = constant(1ms) }} }}
+  step t: string {{ model = first  prompt = \"Hi\"  timeout = 10s  deadline = 150ms }}
+  return s + (t ?? \"\")
+}}"
+    );
+    let script =
+        r#"{"s": [{"timeout": true}, {"text": "late but fine"}], "t": [{"timeout": true}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    let s = record.steps.iter().find(|s| s.id == "s").unwrap();
+    assert_eq!(s.status, StepStatus::Succeeded);
+    assert_eq!(s.attempts, 2);
+    assert_eq!(s.retried, ["model `first`: no reply within 100 ms"]);
+    match &record.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "t");
+            assert_eq!(error, "its deadline of 150 ms passed");
+        }
+        other => panic!("the deadline should end `t`: {other:?}"),
+    }
+}
+
+#[test]
+fn a_loop_that_never_converges_keeps_its_best_iteration() {
+    let text = format!(
+        "{TWO_MODELS}type Grade {{ score: float }}
+workflow w() -> string {{
+  loop refine (max = 3, best_by = grade.score) {{
+    step draft: string {{ model = first  prompt = \"Draft\" }}
+    step grade: Grade {{ model = first  prompt = \"Grade {{{{ draft }}}}\" }}
+    until grade.score >= 0.95
+  }}
+  return refine.draft + \" after \" + to_string(refine.iterations)
+}}"
+    );
+    let script = r#"{
+      "draft": [{"text": "one"}, {"text": "two"}, {"text": "three"}],
+      "grade": [{"json": {"score": 0.3}}, {"json": {"score": 0.9}}, {"json": {"score": 0.5}}]
+    }"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(output(&record), &json!("two after 3"));
+}
+
+#[test]
+fn answers_approve_revise_and_reject_a_review_loop() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/human_approval.spes");
+    let text = std::fs::read_to_string(&path).expect("example");
+    let answer = |decision: &str| RunOptions {
+        answers: HashMap::from([(
+            "verdict".to_string(),
+            json!({"decision": decision, "comment": "see notes"}),
+        )]),
+        ..RunOptions::default()
+    };
+    let rounds = |record: &RunRecord| {
+        record
+            .steps
+            .iter()
+            .filter(|s| s.id == "review.draft")
+            .count()
+    };
+    let approved = run_text(
+        &text,
+        "announcement",
+        json!({"change": "v2"}),
+        answer("approve"),
+    );
+    assert_eq!(rounds(&approved), 1);
+    let revised = run_text(
+        &text,
+        "announcement",
+        json!({"change": "v2"}),
+        answer("revise"),
+    );
+    assert_eq!(
+        rounds(&revised),
+        3,
+        "revise asks again, up to the loop's max"
+    );
+    let rejected = run_text(
+        &text,
+        "announcement",
+        json!({"change": "v2"}),
+        answer("reject"),
+    );
+    assert_eq!(rounds(&rejected), 1);
+    assert_ne!(output(&approved), output(&rejected));
 }

@@ -34,6 +34,10 @@ pub struct Args {
     #[arg(long)]
     mock: bool,
 
+    /// Scripted replies and failures for the mock, per step (docs/running.md).
+    #[arg(long, value_name = "FILE")]
+    mock_script: Option<PathBuf>,
+
     /// Answers to `ask` steps: a JSON object from step name to answer.
     #[arg(long, value_name = "FILE")]
     answers: Option<PathBuf>,
@@ -76,9 +80,14 @@ pub fn run(args: Args, color: bool) -> u8 {
         Ok(answers) => answers.unwrap_or_default(),
         Err(message) => return usage_error(message),
     };
+    let script = match args.mock_script.as_deref().map(read_script).transpose() {
+        Ok(script) => script.unwrap_or_default(),
+        Err(message) => return usage_error(message),
+    };
     let options = RunOptions {
         answers: answers.into_iter().collect(),
         given: HashMap::new(),
+        script,
     };
     let Some(mut record) =
         crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)
@@ -183,6 +192,12 @@ fn read_inputs(
         ));
     }
     Ok(inputs)
+}
+
+fn read_script(path: &Path) -> Result<crate::run::provider::Script, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    crate::run::provider::Script::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 fn read_object(path: &Path) -> Result<Map<String, Value>, String> {

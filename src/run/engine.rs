@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 use super::eval::{Eval, Fault, Scope, Slot};
+use super::lenient;
 use super::mock::{self, Hints};
+use super::provider::{CallError, Script, Scripted};
 use super::record::{StepRecord, StepStatus};
 use super::value::{conform, render, truthy};
 use super::{RunOptions, Stop};
@@ -39,6 +41,21 @@ pub struct Engine<'a> {
     pub steps: RefCell<Vec<StepRecord>>,
     /// Steps with `compensate` that succeeded, in completion order.
     completed: RefCell<Vec<(String, &'a ActionBlock, Rc<Scope<'a>>)>>,
+    /// Scripted replies and failures of the mock.
+    script: RefCell<Script>,
+    /// Which model answered each LLM step, and the repairs applied.
+    answers_by: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// Why each rejected attempt of a step was rejected.
+    retried: RefCell<HashMap<String, Vec<String>>>,
+    breakers: RefCell<HashMap<String, Breaker>>,
+}
+
+/// A model's circuit breaker: consecutive failures, and until when it is
+/// open.
+#[derive(Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
 }
 
 /// Where a statement runs: its workflow and the id prefix of its block.
@@ -83,6 +100,10 @@ impl<'a> Engine<'a> {
             limiter: Semaphore::new(max_concurrency.max(1)),
             steps: RefCell::new(Vec::new()),
             completed: RefCell::new(Vec::new()),
+            script: RefCell::new(options.script.clone()),
+            answers_by: RefCell::new(HashMap::new()),
+            retried: RefCell::new(HashMap::new()),
+            breakers: RefCell::new(HashMap::new()),
         }
     }
 
@@ -375,11 +396,11 @@ impl<'a> Engine<'a> {
         let outcome = match deadline {
             Some(ms) => tokio::time::timeout(
                 std::time::Duration::from_millis(ms),
-                self.attempts(step, scope, id, &declared),
+                self.run_action(step, scope, id, &declared),
             )
             .await
             .unwrap_or_else(|_| Err((Fault::Error(format!("its deadline of {ms} ms passed")), 0))),
-            None => self.attempts(step, scope, id, &declared).await,
+            None => self.run_action(step, scope, id, &declared).await,
         };
         match outcome {
             Ok((value, attempts)) => {
@@ -431,11 +452,26 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Tries the step's action up to its retry policy's attempts. A reply
+    /// LLM steps go through their models; other actions through
+    /// [`Engine::attempts`].
+    async fn run_action(
+        &self,
+        step: &'a StepDecl,
+        scope: &Rc<Scope<'a>>,
+        id: &str,
+        declared: &Ty,
+    ) -> Result<(Value, u64), (Fault, u64)> {
+        match step.action {
+            Action::Llm => self.llm_step(step, scope, id, declared).await,
+            _ => self.attempts(step, scope, id, declared).await,
+        }
+    }
+
+    /// Tries a non-LLM action up to its retry policy's attempts. A value
     /// that does not fit the type or fails a `check` (`invalid_output`) and
     /// an attempt that times out (`timeout`) are tried again when the
-    /// policy lists that class, after its backoff, with the problem fed
-    /// back; any other failure ends the step at once.
+    /// policy lists that class, after its backoff; any other failure ends
+    /// the step at once.
     async fn attempts(
         &self,
         step: &'a StepDecl,
@@ -447,7 +483,6 @@ impl<'a> Engine<'a> {
         let max = policy.map_or(1, |p| p.retry.attempts.max(1));
         let retries_on =
             |class: &str| policy.is_some_and(|p| p.retry.on.iter().any(|c| c == class));
-        let mut feedback: Option<String> = None;
         let mut last = String::new();
         for attempt in 1..=max {
             if attempt > 1 {
@@ -456,10 +491,8 @@ impl<'a> Engine<'a> {
                 }
             }
             let produced = match &step.action {
-                Action::Llm => {
-                    self.llm(step, scope, id, declared, attempt, feedback.as_deref())
-                        .await
-                }
+                // LLM steps run through `llm_step`; `run_action` sends them there.
+                Action::Llm => Err(Fault::Error("an LLM step runs through its models".into())),
                 Action::Call { workflow, args } => self.call(workflow, args, scope).await,
                 Action::Exec(block) => self.exec(block, scope).await,
                 Action::Fetch(_) => Err(Fault::Error(
@@ -484,7 +517,6 @@ impl<'a> Engine<'a> {
             };
             let (class, message) = problem;
             last = message;
-            feedback = Some(last.clone());
             if !retries_on(class) {
                 return Err((Fault::Error(last), attempt));
             }
@@ -513,17 +545,126 @@ impl<'a> Engine<'a> {
         Ok(None)
     }
 
-    /// An LLM call. Only the mock provider exists in this build: `run`
-    /// refuses other providers before starting unless `--mock` is given.
-    async fn llm(
+    /// An LLM step: the models of its fallback chain in order, each tried
+    /// up to the policy's attempts. Transient failures (`rate_limit`,
+    /// `server_error`, `timeout`) and invalid replies are retried after the
+    /// backoff (or the provider's `Retry-After`) when the policy lists their
+    /// class; a permanent failure, an open circuit breaker or a model's
+    /// spent attempts move on to the next model.
+    async fn llm_step(
         &self,
         step: &'a StepDecl,
         scope: &Rc<Scope<'a>>,
         id: &str,
         declared: &Ty,
-        attempt: u64,
-        feedback: Option<&str>,
-    ) -> Eval<Value> {
+    ) -> Result<(Value, u64), (Fault, u64)> {
+        let node = self.node(scope, id);
+        let policy = node.and_then(|n| n.policy.as_ref());
+        let max = policy.map_or(1, |p| p.retry.attempts.max(1));
+        let retries_on =
+            |class: &str| policy.is_some_and(|p| p.retry.on.iter().any(|c| c == class));
+        let timeout = policy
+            .and_then(|p| p.timeout_ms)
+            .map(std::time::Duration::from_millis);
+        let models: Vec<String> = node.map_or(Vec::new(), |n| {
+            n.attempts.iter().map(|a| a.model.clone()).collect()
+        });
+        let prompt = match self.prompt(step, scope).await {
+            Ok(prompt) => prompt,
+            Err(fault) => return Err((fault, 0)),
+        };
+        let mut tries = 0;
+        let mut last = format!("step `{id}` has no model to call");
+        let mut feedback: Option<String> = None;
+        'models: for model in &models {
+            let mut wait = std::time::Duration::ZERO;
+            for attempt in 1..=max {
+                if let Some(until) = self.breaker_open(model) {
+                    last = format!(
+                        "model `{model}`: circuit breaker open for {} ms more",
+                        until.as_millis()
+                    );
+                    continue 'models;
+                }
+                if attempt > 1 {
+                    let delay =
+                        policy.map_or(std::time::Duration::ZERO, |p| backoff(p, id, attempt));
+                    tokio::time::sleep(delay.max(wait)).await;
+                }
+                tries += 1;
+                let text = match self
+                    .call_model(
+                        step,
+                        scope,
+                        id,
+                        model,
+                        declared,
+                        &prompt,
+                        tries,
+                        feedback.as_deref(),
+                        timeout,
+                    )
+                    .await
+                {
+                    Ok(Ok(text)) => text,
+                    Ok(Err(error)) => {
+                        self.breaker_failure(model);
+                        last = error.message(model);
+                        self.rejected(id, &last);
+                        wait = match &error {
+                            CallError::RateLimit {
+                                retry_after_ms: Some(ms),
+                            } => std::time::Duration::from_millis(*ms),
+                            _ => std::time::Duration::ZERO,
+                        };
+                        if matches!(error, CallError::Permanent(_)) || !retries_on(error.class()) {
+                            continue 'models;
+                        }
+                        continue;
+                    }
+                    Err(fault @ Fault::Stop(_)) => return Err((fault, tries)),
+                    Err(Fault::Timeout(message)) => {
+                        self.breaker_failure(model);
+                        last = format!("model `{model}`: {message}");
+                        self.rejected(id, &last);
+                        wait = std::time::Duration::ZERO;
+                        if !retries_on("timeout") {
+                            continue 'models;
+                        }
+                        continue;
+                    }
+                    Err(Fault::Error(message)) => return Err((Fault::Error(message), tries)),
+                };
+                self.breaker_success(model);
+                wait = std::time::Duration::ZERO;
+                let problem = match lenient::parse(&text, declared) {
+                    Ok((value, repairs)) => match conform(value, declared) {
+                        Ok(value) => match self.failed_check(step, scope, &value).await {
+                            Ok(None) => {
+                                self.answered_by(id, model, repairs);
+                                return Ok((value, tries));
+                            }
+                            Ok(Some(message)) => format!("check failed: {message}"),
+                            Err(fault) => return Err((fault, tries)),
+                        },
+                        Err(problem) => format!("the reply is not a `{declared}`: {problem}"),
+                    },
+                    Err(problem) => problem,
+                };
+                last = problem;
+                self.rejected(id, &last);
+                feedback = Some(last.clone());
+                if !retries_on("invalid_output") {
+                    continue 'models;
+                }
+            }
+        }
+        Err((Fault::Error(last), tries))
+    }
+
+    /// The prompt as sent: the system text, the prompt, then the output
+    /// format for anything but text.
+    async fn prompt(&self, step: &'a StepDecl, scope: &Rc<Scope<'a>>) -> Eval<String> {
         let mut prompt = String::new();
         for clause in &step.clauses {
             if let ClauseKind::System(e) | ClauseKind::Prompt(e) = &clause.kind {
@@ -531,20 +672,80 @@ impl<'a> Engine<'a> {
                 prompt.push('\n');
             }
         }
-        if let Some(problem) = feedback {
-            prompt.push_str(&format!("\nYour previous reply was rejected: {problem}\n"));
-        }
+        Ok(prompt)
+    }
+
+    /// One call of `model`. Only the mock provider exists in this build
+    /// (`run` refuses other providers unless `--mock` is given); a script
+    /// entry makes it fail or answer as written.
+    #[allow(clippy::too_many_arguments)]
+    async fn call_model(
+        &self,
+        step: &'a StepDecl,
+        scope: &Rc<Scope<'a>>,
+        id: &str,
+        model: &str,
+        declared: &Ty,
+        prompt: &str,
+        attempt: u64,
+        feedback: Option<&str>,
+        timeout: Option<std::time::Duration>,
+    ) -> Eval<Result<String, CallError>> {
         let _permit = self
             .limiter
             .acquire()
             .await
             .map_err(|e| Fault::Error(e.to_string()))?;
-        let seed = mock::seed(id, &prompt);
+        let call = async {
+            let scripted = self.script.borrow_mut().next(id, model);
+            if let Some(entry) = scripted {
+                return Ok(match entry.outcome() {
+                    Scripted::Reply(text) => Ok(text),
+                    Scripted::Fail(error) => Err(error),
+                    Scripted::Hang => {
+                        std::future::pending::<()>().await;
+                        Ok(String::new())
+                    }
+                });
+            }
+            let full_prompt = match feedback {
+                Some(problem) => format!("{prompt}\nYour previous reply was rejected: {problem}\n"),
+                None => prompt.to_string(),
+            };
+            let value = self
+                .mock_reply(step, scope, id, declared, &full_prompt, attempt)
+                .await?;
+            Ok(Ok(match value {
+                Value::String(text) => text,
+                other => other.to_string(),
+            }))
+        };
+        match timeout {
+            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                Err(Fault::Timeout(format!(
+                    "no reply within {} ms",
+                    limit.as_millis()
+                )))
+            }),
+            None => call.await,
+        }
+    }
+
+    /// The mock's own reply: the first candidate that passes the checks,
+    /// so offline runs follow the workflow's happy path.
+    async fn mock_reply(
+        &self,
+        step: &'a StepDecl,
+        scope: &Rc<Scope<'a>>,
+        id: &str,
+        declared: &Ty,
+        prompt: &str,
+        attempt: u64,
+    ) -> Eval<Value> {
+        let seed = mock::mix(mock::seed(id, prompt), attempt);
         let hints = self.hints(step, scope).await;
-        // The mock keeps the first candidate that passes the checks, so
-        // offline runs follow the workflow's happy path.
         for n in 0..mock::CANDIDATES {
-            let candidate = mock::reply(declared, mock::mix(seed, attempt), n, &hints);
+            let candidate = mock::reply(declared, seed, n, &hints);
             let Ok(value) = conform(candidate, declared) else {
                 continue;
             };
@@ -552,7 +753,61 @@ impl<'a> Engine<'a> {
                 return Ok(value);
             }
         }
-        Ok(mock::reply(declared, mock::mix(seed, attempt), 0, &hints))
+        Ok(mock::reply(declared, seed, 0, &hints))
+    }
+
+    // ---- circuit breakers ----------------------------------------------------------------
+
+    /// How long `model`'s breaker stays open, if it is open. After the
+    /// cooldown one call goes through (half-open): a success closes the
+    /// breaker, a failure opens it again.
+    fn breaker_open(&self, model: &str) -> Option<std::time::Duration> {
+        let breakers = self.breakers.borrow();
+        let until = breakers.get(model)?.open_until?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    fn breaker_failure(&self, model: &str) {
+        let (threshold, cooldown) = self.breaker_settings(model);
+        let mut breakers = self.breakers.borrow_mut();
+        let breaker = breakers.entry(model.to_string()).or_default();
+        breaker.failures += 1;
+        if breaker.failures >= threshold {
+            breaker.open_until = Some(Instant::now() + cooldown);
+        }
+    }
+
+    fn breaker_success(&self, model: &str) {
+        self.breakers.borrow_mut().remove(model);
+    }
+
+    /// `breaker = { failures = 5, cooldown = 60s }` from the model, or
+    /// those defaults.
+    fn breaker_settings(&self, model: &str) -> (u32, std::time::Duration) {
+        let settings = self
+            .program
+            .files
+            .iter()
+            .find_map(|f| self.decls.id_of(f.id, model))
+            .and_then(|id| match self.decls.all[id].kind {
+                DeclKind::Model(m) => crate::check::config::find(&m.settings, "breaker"),
+                _ => None,
+            });
+        let inner: &[crate::syntax::ast::Setting] = match settings.map(|s| &s.value) {
+            Some(SettingValue::Block(inner, _)) => inner,
+            _ => &[],
+        };
+        let failures = crate::check::config::find(inner, "failures")
+            .and_then(|s| crate::check::config::int_value(&s.value))
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(5);
+        let cooldown = crate::check::config::find(inner, "cooldown")
+            .and_then(|s| match &s.value {
+                SettingValue::Expr(e) => crate::check::config::duration_ms(e),
+                _ => None,
+            })
+            .unwrap_or(60_000);
+        (failures.max(1), std::time::Duration::from_millis(cooldown))
     }
 
     async fn call(
@@ -739,6 +994,21 @@ impl<'a> Engine<'a> {
 
     // ---- plan and record --------------------------------------------------------------------
 
+    fn rejected(&self, id: &str, why: &str) {
+        self.retried
+            .borrow_mut()
+            .entry(id.to_string())
+            .or_default()
+            .push(why.to_string());
+    }
+
+    /// Records which model answered a step and the repairs its reply needed.
+    fn answered_by(&self, id: &str, model: &str, repairs: Vec<String>) {
+        self.answers_by
+            .borrow_mut()
+            .insert(id.to_string(), (model.to_string(), repairs));
+    }
+
     /// Whether a step named `name` (at any depth) ran or was given.
     pub fn ran(&self, name: &str) -> bool {
         self.steps.borrow().iter().any(|s| {
@@ -786,12 +1056,16 @@ impl<'a> Engine<'a> {
         started: Instant,
         error: Option<String>,
     ) {
+        let (model, repairs) = self.answers_by.borrow_mut().remove(id).unzip();
         self.steps.borrow_mut().push(StepRecord {
             id: id.to_string(),
             status,
             attempts,
             duration_ms: started.elapsed().as_millis() as u64,
             error,
+            model,
+            repairs: repairs.unwrap_or_default(),
+            retried: self.retried.borrow_mut().remove(id).unwrap_or_default(),
         });
     }
 }

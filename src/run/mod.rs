@@ -9,7 +9,9 @@
 
 mod engine;
 mod eval;
+mod lenient;
 pub mod mock;
+pub mod provider;
 pub mod record;
 mod testing;
 pub mod value;
@@ -42,6 +44,8 @@ pub struct RunOptions {
     pub answers: HashMap<String, Value>,
     /// Outputs that stand in for steps (a test's `given`), by name or id.
     pub given: HashMap<String, Value>,
+    /// Scripted replies and failures for the mock (`--mock-script`).
+    pub script: provider::Script,
 }
 
 /// Runs `workflow` of a compiled program (which must have a plan) with

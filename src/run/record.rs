@@ -29,6 +29,16 @@ pub struct StepRecord {
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The model that answered (LLM steps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// What lenient parsing fixed in the reply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<String>,
+    /// Why each earlier attempt was rejected (fed back to the model when
+    /// the reply was invalid).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retried: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

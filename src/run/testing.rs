@@ -105,6 +105,7 @@ async fn one(
     let options = RunOptions {
         answers: HashMap::new(),
         given,
+        script: Default::default(),
     };
     let engine = Engine::new(&compiled.program, plan, loader, &options, 8);
     let inputs = engine
