@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceMap};
 
-pub(crate) use components::component_body;
+pub(crate) use components::{component_body, estimate_tokens};
 pub(crate) use expr::visit_names;
 pub use program::{Loader, NoFiles};
 

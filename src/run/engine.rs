@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use super::eval::{Eval, Fault, Scope, Slot};
 use super::lenient;
 use super::mock::{self, Hints};
+use super::prompt::Prompt;
 use super::provider::{CallError, Script, Scripted};
 use super::record::{StepRecord, StepStatus};
 use super::value::{conform, render, truthy};
@@ -105,6 +106,14 @@ impl<'a> Engine<'a> {
             retried: RefCell::new(HashMap::new()),
             breakers: RefCell::new(HashMap::new()),
         }
+    }
+
+    pub fn program(&self) -> &'a Program {
+        self.program
+    }
+
+    pub fn decls(&self) -> &Decls<'a> {
+        &self.decls
     }
 
     pub fn component_text(&self, name: &str) -> Option<String> {
@@ -569,7 +578,7 @@ impl<'a> Engine<'a> {
         let models: Vec<String> = node.map_or(Vec::new(), |n| {
             n.attempts.iter().map(|a| a.model.clone()).collect()
         });
-        let prompt = match self.prompt(step, scope).await {
+        let prompt = match self.compose(step, scope, id, declared).await {
             Ok(prompt) => prompt,
             Err(fault) => return Err((fault, 0)),
         };
@@ -662,19 +671,6 @@ impl<'a> Engine<'a> {
         Err((Fault::Error(last), tries))
     }
 
-    /// The prompt as sent: the system text, the prompt, then the output
-    /// format for anything but text.
-    async fn prompt(&self, step: &'a StepDecl, scope: &Rc<Scope<'a>>) -> Eval<String> {
-        let mut prompt = String::new();
-        for clause in &step.clauses {
-            if let ClauseKind::System(e) | ClauseKind::Prompt(e) = &clause.kind {
-                prompt.push_str(&render(&self.eval(e, scope).await?));
-                prompt.push('\n');
-            }
-        }
-        Ok(prompt)
-    }
-
     /// One call of `model`. Only the mock provider exists in this build
     /// (`run` refuses other providers unless `--mock` is given); a script
     /// entry makes it fail or answer as written.
@@ -686,7 +682,7 @@ impl<'a> Engine<'a> {
         id: &str,
         model: &str,
         declared: &Ty,
-        prompt: &str,
+        prompt: &Prompt,
         attempt: u64,
         feedback: Option<&str>,
         timeout: Option<std::time::Duration>,
@@ -709,8 +705,11 @@ impl<'a> Engine<'a> {
                 });
             }
             let full_prompt = match feedback {
-                Some(problem) => format!("{prompt}\nYour previous reply was rejected: {problem}\n"),
-                None => prompt.to_string(),
+                Some(problem) => format!(
+                    "{}\n\nYour previous reply was rejected: {problem}",
+                    prompt.text()
+                ),
+                None => prompt.text(),
             };
             let value = self
                 .mock_reply(step, scope, id, declared, &full_prompt, attempt)

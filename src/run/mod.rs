@@ -11,6 +11,7 @@ mod engine;
 mod eval;
 mod lenient;
 pub mod mock;
+mod prompt;
 pub mod provider;
 pub mod record;
 mod testing;
