@@ -56,8 +56,9 @@ fn status(record: &RunRecord, id: &str) -> Option<StepStatus> {
 }
 
 /// Every example runs to success with the mock provider, except those
-/// that reach outside: `fetch` (not in this build) and the release saga
-/// (it runs `git tag` and release scripts for real).
+/// that reach outside: the fetch example needs a server (it has its own
+/// test below) and the release saga runs `git tag` and release scripts
+/// for real.
 #[test]
 fn every_example_runs_offline() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -651,4 +652,142 @@ fn answers_approve_revise_and_reject_a_review_loop() {
     );
     assert_eq!(rounds(&rejected), 1);
     assert_ne!(output(&approved), output(&rejected));
+}
+
+// ---- fetch, against a real HTTP server on 127.0.0.1 -------------------------------------
+
+/// A real HTTP server on 127.0.0.1 that answers request `n` with
+/// `responses[n]` (status, extra header lines, body) and records each
+/// request's head. Returns its base URL and the recorded heads.
+fn serve(
+    responses: Vec<(u16, &'static str, &'static str)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (status, headers, body) in responses {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream);
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(n) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = n.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body_in = vec![0; length];
+            let _ = reader.read_exact(&mut body_in);
+            log.lock().unwrap().push(head);
+            let mut stream = reader.into_inner();
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+const SPEC: &str =
+    r#"{"openapi": "3.0.0", "info": {"title": "Pets"}, "paths": {"/pets": {"get": {}}}}"#;
+
+#[test]
+fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
+    let (url, seen) = serve(vec![
+        (503, "Retry-After: 0\r\n", "busy"),
+        (200, "Content-Type: application/json\r\n", SPEC),
+    ]);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fetch_analyze_document.spes");
+    let text = std::fs::read_to_string(&path).expect("example");
+    let mut sources = SourceMap::new();
+    let file = sources.add("fetch.spes", text);
+    let compiled = check::compile(
+        &mut sources,
+        &[(file, path.clone())],
+        &Files,
+        &Default::default(),
+    );
+    let Value::Object(inputs) = json!({"spec_url": format!("{url}/spec")}) else {
+        unreachable!()
+    };
+    let record = run(
+        &compiled,
+        &Files,
+        "document_api",
+        inputs,
+        &RunOptions::default(),
+    )
+    .expect("a plan");
+    let result = output(&record).as_str().expect("text").to_string();
+    assert!(
+        result.ends_with("<!-- samples checked: 0 python blocks -->"),
+        "{result}"
+    );
+    let spec = record.steps.iter().find(|s| s.id == "spec").unwrap();
+    assert_eq!(spec.attempts, 2);
+    assert_eq!(spec.retried, [format!("`{url}/spec` answered HTTP 503")]);
+    let heads = seen.lock().unwrap();
+    assert_eq!(heads.len(), 2);
+    assert!(
+        heads[1].starts_with("GET /spec HTTP/1.1\r\n"),
+        "{}",
+        heads[1]
+    );
+    assert!(
+        heads[1]
+            .to_ascii_lowercase()
+            .contains("accept: application/json"),
+        "{}",
+        heads[1]
+    );
+}
+
+#[test]
+fn a_fetch_sends_its_method_query_and_body_and_a_404_is_not_retried() {
+    let (url, seen) = serve(vec![(200, "", r#"{"id": 7}"#), (404, "", "no such thing")]);
+    let text = format!(
+        "type Created {{ id: int }}
+workflow w(base: string) -> int {{
+  step made: Created = fetch {{ url = base + \"/items\"  method = post  query = {{ dry = \"no\" }}  body = {{ name = \"x\" }} }}
+  step missing: json = fetch {{ url = base + \"/gone\" }}
+  return made.id
+}}"
+    );
+    let record = run_text(&text, "w", json!({"base": url}), RunOptions::default());
+    match &record.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "missing");
+            assert!(error.ends_with("/gone` answered HTTP 404"), "{error}");
+        }
+        other => panic!("the 404 should fail the run: {other:?}"),
+    }
+    assert_eq!(
+        record
+            .steps
+            .iter()
+            .find(|s| s.id == "missing")
+            .unwrap()
+            .attempts,
+        1
+    );
+    let heads = seen.lock().unwrap();
+    assert!(
+        heads[0].starts_with("POST /items?dry=no HTTP/1.1"),
+        "{}",
+        heads[0]
+    );
+    assert!(heads[0]
+        .to_ascii_lowercase()
+        .contains("content-type: application/json"));
 }

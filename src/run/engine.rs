@@ -44,6 +44,8 @@ pub struct Engine<'a> {
     completed: RefCell<Vec<(String, &'a ActionBlock, Rc<Scope<'a>>)>>,
     /// Scripted replies and failures of the mock.
     script: RefCell<Script>,
+    /// The HTTP client for `fetch`, made on first use.
+    http: std::cell::OnceCell<Result<reqwest::Client, String>>,
     /// Which model answered each LLM step, and the repairs applied.
     answers_by: RefCell<HashMap<String, (String, Vec<String>)>>,
     /// Why each rejected attempt of a step was rejected.
@@ -102,10 +104,24 @@ impl<'a> Engine<'a> {
             steps: RefCell::new(Vec::new()),
             completed: RefCell::new(Vec::new()),
             script: RefCell::new(options.script.clone()),
+            http: std::cell::OnceCell::new(),
             answers_by: RefCell::new(HashMap::new()),
             retried: RefCell::new(HashMap::new()),
             breakers: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The run's pooled HTTP client.
+    pub fn http(&self) -> Eval<&reqwest::Client> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .user_agent(concat!("spesc/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("cannot start the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| Fault::Error(e.clone()))
     }
 
     pub fn program(&self) -> &'a Program {
@@ -493,10 +509,11 @@ impl<'a> Engine<'a> {
         let retries_on =
             |class: &str| policy.is_some_and(|p| p.retry.on.iter().any(|c| c == class));
         let mut last = String::new();
+        let mut wait = std::time::Duration::ZERO;
         for attempt in 1..=max {
             if attempt > 1 {
                 if let Some(policy) = policy {
-                    tokio::time::sleep(backoff(policy, id, attempt)).await;
+                    tokio::time::sleep(backoff(policy, id, attempt).max(wait)).await;
                 }
             }
             let produced = match &step.action {
@@ -504,9 +521,7 @@ impl<'a> Engine<'a> {
                 Action::Llm => Err(Fault::Error("an LLM step runs through its models".into())),
                 Action::Call { workflow, args } => self.call(workflow, args, scope).await,
                 Action::Exec(block) => self.exec(block, scope).await,
-                Action::Fetch(_) => Err(Fault::Error(
-                    "`fetch` is not available in this build yet".to_string(),
-                )),
+                Action::Fetch(block) => self.fetch(block, scope, declared).await,
                 Action::Ask(block) => self.ask(block, scope, id, declared).await,
             };
             let problem = match produced {
@@ -521,11 +536,19 @@ impl<'a> Engine<'a> {
                         format!("the reply is not a `{declared}`: {problem}"),
                     ),
                 },
-                Err(Fault::Timeout(message)) => ("timeout", message),
+                Err(Fault::Retryable {
+                    class,
+                    message,
+                    wait_ms,
+                }) => {
+                    wait = std::time::Duration::from_millis(wait_ms.unwrap_or(0));
+                    (class, message)
+                }
                 Err(other) => return Err((other, attempt)),
             };
             let (class, message) = problem;
             last = message;
+            self.rejected(id, &last);
             if !retries_on(class) {
                 return Err((Fault::Error(last), attempt));
             }
@@ -632,7 +655,7 @@ impl<'a> Engine<'a> {
                         continue;
                     }
                     Err(fault @ Fault::Stop(_)) => return Err((fault, tries)),
-                    Err(Fault::Timeout(message)) => {
+                    Err(Fault::Retryable { message, .. }) => {
                         self.breaker_failure(model);
                         last = format!("model `{model}`: {message}");
                         self.rejected(id, &last);
@@ -721,7 +744,7 @@ impl<'a> Engine<'a> {
         };
         match timeout {
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(Fault::Timeout(format!(
+                Err(Fault::timeout(format!(
                     "no reply within {} ms",
                     limit.as_millis()
                 )))
@@ -881,9 +904,19 @@ impl<'a> Engine<'a> {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
-        if let Some(e) = setting("cwd") {
-            command.current_dir(render(&self.eval(e, scope).await?));
-        }
+        // Paths in a command are relative to the `.spes` file, like
+        // component paths: the directory it lives in, or `cwd` from there.
+        let home = self
+            .program
+            .file(scope.place().file)
+            .and_then(|f| f.path.parent().map(std::path::Path::to_path_buf))
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
+        let cwd = match setting("cwd") {
+            Some(e) => home.join(render(&self.eval(e, scope).await?)),
+            None => home,
+        };
+        command.current_dir(cwd);
         if let Some(e) = setting("env") {
             if let Value::Object(vars) = self.eval(e, scope).await? {
                 for (key, value) in vars {
@@ -918,7 +951,7 @@ impl<'a> Engine<'a> {
             child.wait_with_output(),
         )
         .await
-        .map_err(|_| Fault::Timeout(format!("`{program}` timed out after {timeout_ms} ms")))?
+        .map_err(|_| Fault::timeout(format!("`{program}` timed out after {timeout_ms} ms")))?
         .map_err(|e| Fault::Error(format!("`{program}` failed: {e}")))?;
         let mut result = Map::new();
         result.insert(
@@ -1129,7 +1162,7 @@ fn reads_this(e: &Expr) -> bool {
 fn stop(fault: Fault, step: &str) -> Stop {
     match fault {
         Fault::Stop(stop) => stop,
-        Fault::Error(error) | Fault::Timeout(error) => Stop::Failed {
+        Fault::Error(error) | Fault::Retryable { message: error, .. } => Stop::Failed {
             step: step.to_string(),
             error,
         },
@@ -1140,7 +1173,7 @@ fn describe(fault: &Fault) -> String {
     match fault {
         Fault::Stop(Stop::Failed { error, .. }) => error.clone(),
         Fault::Stop(Stop::Waiting { step, .. }) => format!("`{step}` waits for a person"),
-        Fault::Error(error) | Fault::Timeout(error) => error.clone(),
+        Fault::Error(error) | Fault::Retryable { message: error, .. } => error.clone(),
     }
 }
 

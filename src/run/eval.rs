@@ -22,8 +22,25 @@ pub enum Fault {
     Stop(Stop),
     /// A failure that trying again will not fix.
     Error(String),
-    /// An attempt ran out of time: retried when the policy lists `timeout`.
-    Timeout(String),
+    /// A failure that may pass on another try — `timeout`, `rate_limit`,
+    /// `server_error` — retried when the policy's `on` lists its class,
+    /// waiting at least `wait_ms` when the other side said so.
+    Retryable {
+        class: &'static str,
+        message: String,
+        wait_ms: Option<u64>,
+    },
+}
+
+impl Fault {
+    /// An attempt that ran out of time.
+    pub fn timeout(message: String) -> Fault {
+        Fault::Retryable {
+            class: "timeout",
+            message,
+            wait_ms: None,
+        }
+    }
 }
 
 impl From<Stop> for Fault {

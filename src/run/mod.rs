@@ -9,6 +9,7 @@
 
 mod engine;
 mod eval;
+mod fetch;
 mod lenient;
 pub mod mock;
 mod prompt;

@@ -79,7 +79,7 @@ async fn one(
     let no_options = RunOptions::default();
     let setup = Engine::new(&compiled.program, plan, loader, &no_options, 1);
     let words = |fault: Fault| match fault {
-        Fault::Error(e) | Fault::Timeout(e) => e,
+        Fault::Error(e) | Fault::Retryable { message: e, .. } => e,
         Fault::Stop(stop) => describe(&stop),
     };
     let mut inputs = Map::new();
