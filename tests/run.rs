@@ -756,15 +756,13 @@ fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
 #[test]
 fn a_fetch_sends_its_method_query_and_body_and_a_404_is_not_retried() {
     let (url, seen) = serve(vec![(200, "", r#"{"id": 7}"#), (404, "", "no such thing")]);
-    let text = format!(
-        "type Created {{ id: int }}
-workflow w(base: string) -> int {{
-  step made: Created = fetch {{ url = base + \"/items\"  method = post  query = {{ dry = \"no\" }}  body = {{ name = \"x\" }} }}
-  step missing: json = fetch {{ url = base + \"/gone\" }}
+    let text = "type Created { id: int }
+workflow w(base: string) -> int {
+  step made: Created = fetch { url = base + \"/items\"  method = post  query = { dry = \"no\" }  body = { name = \"x\" } }
+  step missing: json = fetch { url = base + \"/gone\" }
   return made.id
-}}"
-    );
-    let record = run_text(&text, "w", json!({"base": url}), RunOptions::default());
+}";
+    let record = run_text(text, "w", json!({"base": url}), RunOptions::default());
     match &record.outcome {
         Outcome::Failed { step, error } => {
             assert_eq!(step, "missing");
