@@ -9,6 +9,7 @@ use super::{exit, inputs, usage_error};
 use crate::check::Compiled;
 use crate::diagnostic::render;
 use crate::run::record::{Outcome, RunRecord, StepStatus};
+use crate::run::store::{JsonDir, RunStore};
 use crate::run::{parse_input, RunOptions};
 use crate::source::SourceMap;
 
@@ -95,7 +96,9 @@ pub fn run(args: Args, color: bool) -> u8 {
         return usage_error("the program has no plan");
     };
     report(&record);
-    record.id = save(&mut record);
+    if let Err(e) = JsonDir::default_location().save(&mut record) {
+        eprintln!("warning: the run record could not be saved: {e}");
+    }
     finish(&record, args.out.as_deref())
 }
 
@@ -235,26 +238,6 @@ fn report(record: &RunRecord) {
             step.id, step.duration_ms
         );
     }
-}
-
-/// Writes the record under `.spes/runs/`; returns its id ("" if it could
-/// not be written, which is reported but does not fail the run).
-fn save(record: &mut RunRecord) -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let id = format!("{seconds}-{}", std::process::id());
-    record.id = id.clone();
-    let dir = Path::new(".spes/runs");
-    let written = std::fs::create_dir_all(dir).and_then(|()| {
-        let json = serde_json::to_string_pretty(record).unwrap_or_default();
-        std::fs::write(dir.join(format!("{id}.json")), json)
-    });
-    if let Err(e) = written {
-        eprintln!("warning: the run record could not be saved: {e}");
-        return String::new();
-    }
-    id
 }
 
 fn finish(record: &RunRecord, out: Option<&Path>) -> u8 {

@@ -15,6 +15,7 @@ pub mod mock;
 mod prompt;
 pub mod provider;
 pub mod record;
+pub mod store;
 mod testing;
 pub mod value;
 
