@@ -90,3 +90,26 @@ pub fn display_name(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf());
     relative.display().to_string()
 }
+
+/// Loads `file` with what it imports, checks and lowers it, and prints its
+/// diagnostics (rich, to stderr). A file that cannot be read, or has
+/// errors, gives the exit code to stop with: usage, or `on_errors`.
+pub fn compile(file: &Path, color: bool, on_errors: u8) -> Result<crate::check::Compiled, u8> {
+    let mut sources = SourceMap::new();
+    let roots = load(&[file.to_path_buf()], &mut sources).map_err(super::usage_error)?;
+    let compiled = crate::check::compile(&mut sources, &roots, &FsLoader, &Default::default());
+    if !compiled.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            crate::diagnostic::render::rich(&sources, &compiled.diagnostics, color)
+        );
+    }
+    if compiled.plan.is_none() {
+        eprintln!(
+            "{}",
+            crate::diagnostic::render::summary(&compiled.diagnostics)
+        );
+        return Err(on_errors);
+    }
+    Ok(compiled)
+}

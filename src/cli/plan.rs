@@ -5,10 +5,8 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::{exit, inputs, usage_error};
-use crate::diagnostic::render;
+use super::{exit, inputs};
 use crate::plan::{draw, text, Plan};
-use crate::source::SourceMap;
 
 #[derive(clap::Args, Debug)]
 pub struct PlanArgs {
@@ -62,24 +60,14 @@ pub fn run_graph(args: GraphArgs, color: bool) -> u8 {
 /// Checks `file`; prints its diagnostics to stderr, and on success what
 /// `show` makes of the plan to stdout.
 fn with_plan(file: &std::path::Path, color: bool, show: impl Fn(&Plan) -> String) -> u8 {
-    let mut sources = SourceMap::new();
-    let roots = match inputs::load(&[file.to_path_buf()], &mut sources) {
-        Ok(roots) => roots,
-        Err(message) => return usage_error(message),
-    };
-    let (plan, diagnostics) =
-        crate::check::plan(&mut sources, &roots, &inputs::FsLoader, &Default::default());
-    if !diagnostics.is_empty() {
-        eprint!("{}", render::rich(&sources, &diagnostics, color));
-    }
-    match plan {
-        Some(plan) => {
-            print!("{}", show(&plan));
-            exit::OK
-        }
-        None => {
-            eprintln!("{}", render::summary(&diagnostics));
-            exit::ERRORS
-        }
+    match inputs::compile(file, color, exit::ERRORS) {
+        Ok(compiled) => match &compiled.plan {
+            Some(plan) => {
+                print!("{}", show(plan));
+                exit::OK
+            }
+            None => exit::ERRORS,
+        },
+        Err(code) => code,
     }
 }

@@ -7,11 +7,9 @@ use serde_json::{Map, Value};
 
 use super::{exit, inputs, usage_error};
 use crate::check::Compiled;
-use crate::diagnostic::render;
 use crate::run::record::{Outcome, RunRecord, StepStatus};
 use crate::run::store::{JsonDir, RunStore};
 use crate::run::{parse_input, RunOptions};
-use crate::source::SourceMap;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -52,18 +50,11 @@ pub struct Args {
 pub const WAITING: u8 = 3;
 
 pub fn run(args: Args, color: bool) -> u8 {
-    let mut sources = SourceMap::new();
-    let roots = match inputs::load(std::slice::from_ref(&args.file), &mut sources) {
-        Ok(roots) => roots,
-        Err(message) => return usage_error(message),
+    let compiled = match inputs::compile(&args.file, color, exit::USAGE) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
     };
-    let compiled =
-        crate::check::compile(&mut sources, &roots, &inputs::FsLoader, &Default::default());
-    if !compiled.diagnostics.is_empty() {
-        eprint!("{}", render::rich(&sources, &compiled.diagnostics, color));
-    }
     let Some(plan) = &compiled.plan else {
-        eprintln!("{}", render::summary(&compiled.diagnostics));
         return exit::USAGE;
     };
     let workflow = match choose_workflow(&compiled, args.workflow.as_deref()) {

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{exit, inputs, usage_error};
-use crate::diagnostic::render;
-use crate::source::SourceMap;
+use super::{exit, inputs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,20 +14,10 @@ pub struct Args {
 pub fn run(args: Args, color: bool) -> u8 {
     let (mut passed, mut failed) = (0, 0);
     for file in &args.files {
-        let mut sources = SourceMap::new();
-        let roots = match inputs::load(std::slice::from_ref(file), &mut sources) {
-            Ok(roots) => roots,
-            Err(message) => return usage_error(message),
+        let compiled = match inputs::compile(file, color, exit::USAGE) {
+            Ok(compiled) => compiled,
+            Err(code) => return code,
         };
-        let compiled =
-            crate::check::compile(&mut sources, &roots, &inputs::FsLoader, &Default::default());
-        if !compiled.diagnostics.is_empty() {
-            eprint!("{}", render::rich(&sources, &compiled.diagnostics, color));
-        }
-        if compiled.plan.is_none() {
-            eprintln!("{}", render::summary(&compiled.diagnostics));
-            return exit::USAGE;
-        }
         for outcome in crate::run::run_tests(&compiled, &inputs::FsLoader) {
             match outcome.failure {
                 None => {
