@@ -317,6 +317,46 @@ fn a_mock_script_drives_failures_from_the_command_line() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// On a terminal, `ask` asks inline. `script` (util-linux) gives the run a
+/// pseudo-terminal and types the answers.
+#[test]
+fn ask_asks_inline_on_a_terminal() {
+    use std::io::Write;
+    let approval = example("human_approval.spes");
+    let command = format!(
+        "{} run --mock {approval} --input change=v2",
+        env!("CARGO_BIN_EXE_spesc")
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"revise\nshorter please\napprove\n\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = stdout(&output).replace('\r', "");
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("── `review.verdict` asks: Publish this announcement?")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("decision [approve/revise/reject]: "),
+        "{text}"
+    );
+    assert!(text.contains("succeeded"), "{text}");
+}
+
 #[test]
 fn test_runs_the_test_blocks() {
     let output = spesc(&["test", "examples/tested_router.spes"]);

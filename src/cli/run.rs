@@ -80,6 +80,10 @@ pub fn run(args: Args, color: bool) -> u8 {
         answers: answers.into_iter().collect(),
         given: HashMap::new(),
         script,
+        interactive: {
+            use std::io::IsTerminal;
+            std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+        },
     };
     let Some(mut record) =
         crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)

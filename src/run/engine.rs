@@ -44,6 +44,8 @@ pub struct Engine<'a> {
     completed: RefCell<Vec<(String, &'a ActionBlock, Rc<Scope<'a>>)>>,
     /// Scripted replies and failures of the mock.
     script: RefCell<Script>,
+    /// Held while a person is asked on the terminal.
+    terminal: tokio::sync::Mutex<()>,
     /// The HTTP client for `fetch`, made on first use.
     http: std::cell::OnceCell<Result<reqwest::Client, String>>,
     /// Which model answered each LLM step, and the repairs applied.
@@ -104,6 +106,7 @@ impl<'a> Engine<'a> {
             steps: RefCell::new(Vec::new()),
             completed: RefCell::new(Vec::new()),
             script: RefCell::new(options.script.clone()),
+            terminal: tokio::sync::Mutex::new(()),
             http: std::cell::OnceCell::new(),
             answers_by: RefCell::new(HashMap::new()),
             retried: RefCell::new(HashMap::new()),
@@ -993,6 +996,15 @@ impl<'a> Engine<'a> {
             Some(answer) => conform(answer, declared).map_err(|problem| {
                 Fault::Error(format!("the answer for `{id}` does not fit: {problem}"))
             }),
+            None if self.options.interactive => {
+                let shown = match block.get("show") {
+                    Some(SettingValue::Expr(e)) => render(&self.eval(e, scope).await?),
+                    _ => String::new(),
+                };
+                // One question at a time, even when steps ask at once.
+                let _turn = self.terminal.lock().await;
+                super::person::ask_on_terminal(id, &question, &shown, declared).await
+            }
             None => Err(Fault::Stop(Stop::Waiting {
                 step: id.to_string(),
                 question,

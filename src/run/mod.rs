@@ -12,6 +12,7 @@ mod eval;
 mod fetch;
 mod lenient;
 pub mod mock;
+mod person;
 mod prompt;
 pub mod provider;
 pub mod record;
@@ -49,6 +50,9 @@ pub struct RunOptions {
     pub given: HashMap<String, Value>,
     /// Scripted replies and failures for the mock (`--mock-script`).
     pub script: provider::Script,
+    /// Ask people on the terminal when `answers` has no answer (else the
+    /// run waits).
+    pub interactive: bool,
 }
 
 /// Runs `workflow` of a compiled program (which must have a plan) with

@@ -105,7 +105,7 @@ async fn one(
     let options = RunOptions {
         answers: HashMap::new(),
         given,
-        script: Default::default(),
+        ..RunOptions::default()
     };
     let engine = Engine::new(&compiled.program, plan, loader, &options, 8);
     let inputs = engine
