@@ -55,10 +55,9 @@ fn status(record: &RunRecord, id: &str) -> Option<StepStatus> {
     record.steps.iter().find(|s| s.id == id).map(|s| s.status)
 }
 
-/// Every example runs to success with the mock provider, except those
-/// that reach outside: the fetch example needs a server (it has its own
-/// test below) and the release saga runs `git tag` and release scripts
-/// for real.
+/// Every example runs to success with the mock provider. Two need a world
+/// around them and have their own tests below: the fetch example (an HTTP
+/// server) and the release saga (a git project with release scripts).
 #[test]
 fn every_example_runs_offline() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -76,6 +75,7 @@ fn every_example_runs_offline() {
         let path = entry.path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if !name.ends_with(".spes") || name.starts_with("fetch_") || name.starts_with("saga_") {
+            // Run by their own tests below, in the world they need.
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("readable");
@@ -788,4 +788,108 @@ workflow w(base: string) -> int {
     assert!(heads[0]
         .to_ascii_lowercase()
         .contains("content-type: application/json"));
+}
+
+// ---- the release saga, in a throwaway git project ----------------------------------------
+
+/// A git project holding the saga example and the scripts it runs;
+/// `upload.sh` exits with `upload_code`. Each script logs its call.
+fn release_project(upload_code: i32) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("spesc-saga-{}-{upload_code}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/saga_release.spes");
+    std::fs::copy(example, dir.join("release.spes")).unwrap();
+    let scripts = [
+        ("build.sh", 0),
+        ("upload.sh", upload_code),
+        ("unpublish.sh", 0),
+        ("post-release-notes.sh", 0),
+    ];
+    for (name, code) in scripts {
+        let path = dir.join("scripts").join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho \"{name} $*\" >> calls.log\nexit {code}\n"),
+        )
+        .unwrap();
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&path)
+            .status()
+            .unwrap();
+    }
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci"])
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("git runs");
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "init"]);
+    dir
+}
+
+fn release(dir: &Path) -> RunRecord {
+    let path = dir.join("release.spes");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut sources = SourceMap::new();
+    let file = sources.add("release.spes", text);
+    let compiled = check::compile(&mut sources, &[(file, path)], &Files, &Default::default());
+    let Value::Object(inputs) = json!({"version": "1.2.3", "changelog": "Faster."}) else {
+        unreachable!()
+    };
+    run(&compiled, &Files, "release", inputs, &RunOptions::default()).expect("a plan")
+}
+
+fn tags(dir: &Path) -> String {
+    let out = std::process::Command::new("git")
+        .arg("tag")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_release_saga_runs_in_a_git_project() {
+    let dir = release_project(0);
+    let record = release(&dir);
+    output(&record);
+    assert_eq!(tags(&dir), "v1.2.3\n");
+    let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    assert_eq!(
+        calls,
+        "build.sh 1.2.3\nupload.sh dist/app 1.2.3\npost-release-notes.sh 1.2.3\n"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_failed_upload_untags_the_release() {
+    let dir = release_project(1);
+    let record = release(&dir);
+    assert!(
+        matches!(&record.outcome, Outcome::Failed { step, .. } if step == "upload"),
+        "{:?}",
+        record.outcome
+    );
+    assert_eq!(tags(&dir), "", "the tag was compensated");
+    assert_eq!(
+        status(&record, "tag.compensate"),
+        Some(StepStatus::Compensated)
+    );
+    assert_eq!(
+        status(&record, "upload.compensate"),
+        None,
+        "upload never completed"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
