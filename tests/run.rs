@@ -893,3 +893,47 @@ fn a_failed_upload_untags_the_release() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn summarized_context_calls_the_summarizer_only_over_budget() {
+    let text = |budget: u32| {
+        format!(
+            "{TWO_MODELS}workflow w(topic: string) -> string {{
+  step research: string {{ model = first  prompt = \"Research {{{{ topic }}}}\" }}
+  step brief: string {{ model = first  context = summarized(max_tokens = {budget}, model = second)  prompt = \"Brief on it\"  after = [research] }}
+  return brief
+}}"
+        )
+    };
+    let long = json!({"research": "A long finding. ".repeat(100)});
+    let over = run_text(
+        &text(50),
+        "w",
+        json!({"topic": "x"}),
+        RunOptions {
+            given: long.as_object().unwrap().clone().into_iter().collect(),
+            ..RunOptions::default()
+        },
+    );
+    output(&over);
+    let summary = over
+        .steps
+        .iter()
+        .find(|s| s.id == "brief.summary")
+        .expect("summarized");
+    assert_eq!(summary.model.as_deref(), Some("second"));
+    let under = run_text(
+        &text(5000),
+        "w",
+        json!({"topic": "x"}),
+        RunOptions {
+            given: long.as_object().unwrap().clone().into_iter().collect(),
+            ..RunOptions::default()
+        },
+    );
+    output(&under);
+    assert!(
+        under.steps.iter().all(|s| s.id != "brief.summary"),
+        "within budget: no call"
+    );
+}

@@ -781,6 +781,61 @@ impl<'a> Engine<'a> {
         Ok(mock::reply(declared, seed, 0, &hints))
     }
 
+    /// Asks `model` to summarize an over-budget context, recorded as the
+    /// step `<id>.summary` (scriptable like any step).
+    pub async fn summarize_with(
+        &self,
+        model: &str,
+        context: &str,
+        budget: u64,
+        id: &str,
+    ) -> Eval<String> {
+        let summary_id = format!("{id}.summary");
+        let started = Instant::now();
+        let prompt = format!(
+            "Summarize the context below in at most {budget} tokens. Keep names, numbers and decisions.\n\n{context}"
+        );
+        let _permit = self
+            .limiter
+            .acquire()
+            .await
+            .map_err(|e| Fault::Error(e.to_string()))?;
+        let scripted = self.script.borrow_mut().next(&summary_id, model);
+        let reply = match scripted.map(|entry| entry.outcome()) {
+            Some(Scripted::Reply(text)) => Ok(text),
+            Some(Scripted::Fail(error)) => Err(error.message(model)),
+            Some(Scripted::Hang) => Err(format!("model `{model}`: no reply")),
+            None => match mock::reply(
+                &Ty::String,
+                mock::seed(&summary_id, &prompt),
+                0,
+                &Hints::default(),
+            ) {
+                Value::String(text) => Ok(text),
+                other => Ok(other.to_string()),
+            },
+        };
+        match reply {
+            Ok(text) => {
+                self.answered_by(&summary_id, model, Vec::new());
+                self.note(&summary_id, StepStatus::Succeeded, 1, started, None);
+                Ok(text)
+            }
+            Err(error) => {
+                self.note(
+                    &summary_id,
+                    StepStatus::Failed,
+                    1,
+                    started,
+                    Some(error.clone()),
+                );
+                Err(Fault::Error(format!(
+                    "summarizing the context failed: {error}"
+                )))
+            }
+        }
+    }
+
     // ---- circuit breakers ----------------------------------------------------------------
 
     /// How long `model`'s breaker stays open, if it is open. After the

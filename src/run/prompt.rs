@@ -147,7 +147,18 @@ impl<'a> Engine<'a> {
                 .unwrap_or(1000);
             let tokens = crate::check::estimate_tokens(context.chars().count());
             if tokens > budget {
-                return Ok(Some(summarize(&context, budget)));
+                let model = args
+                    .iter()
+                    .find(|a| a.name.as_ref().is_some_and(|n| n.name == "model"))
+                    .and_then(|a| match &a.value.kind {
+                        ExprKind::Name(n) => Some(n.name.clone()),
+                        _ => None,
+                    });
+                let summary = match model {
+                    Some(model) => self.summarize_with(&model, &context, budget, id).await?,
+                    None => shorten(&context, budget),
+                };
+                return Ok(Some(format!("Context (summarized):\n\n{summary}")));
             }
         }
         Ok(Some(context))
@@ -176,13 +187,11 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// An over-budget context, shortened to the budget (about four characters
-/// per token) and marked as such. The mock stands in for the summarizer
-/// model here; real providers will call it.
-fn summarize(context: &str, budget: u64) -> String {
+/// Without a summarizer model: the context cut to the budget (about four
+/// characters per token).
+fn shorten(context: &str, budget: u64) -> String {
     let keep = (budget as usize).saturating_mul(4);
-    let cut: String = context.chars().take(keep).collect();
-    format!("Context (summarized to about {budget} tokens):\n\n{cut}")
+    context.chars().take(keep).collect()
 }
 
 struct AgentTexts {
