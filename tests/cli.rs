@@ -358,6 +358,64 @@ fn ask_asks_inline_on_a_terminal() {
 }
 
 #[test]
+fn events_stream_as_json_lines() {
+    let hello = example("hello.spes");
+    let dir = std::env::temp_dir().join(format!("spesc-cli-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("script.json"),
+        r#"{"greeting": [{"status": 503}]}"#,
+    )
+    .unwrap();
+    let script = dir.join("script.json").display().to_string();
+    let (output, _) = spesc_elsewhere(
+        "events",
+        &["run", &hello, "--events", "json", "--mock-script", &script],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let events: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_started",
+            "step_started",
+            "attempt_failed",
+            "step_finished",
+            "run_finished"
+        ]
+    );
+    assert_eq!(events[2]["error"], "model `fast`: HTTP 503");
+    assert_eq!(events[3]["attempts"], 2);
+    assert_eq!(events[4]["status"], "succeeded");
+    assert!(events[4]["output"].is_string());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn without_a_terminal_progress_is_one_line_per_event() {
+    let routing = example("complexity_routing.spes");
+    let (output, _) = spesc_elsewhere(
+        "lines",
+        &["run", "--mock", &routing, "--input", "request=x"],
+    );
+    let text = stderr(&output);
+    assert!(text.contains("✓ complexity succeeded ("), "{text}");
+    assert!(text.contains(", model fast)"), "{text}");
+    let (quiet, _) = spesc_elsewhere(
+        "lines",
+        &["run", "-q", "--mock", &routing, "--input", "request=x"],
+    );
+    assert!(!stderr(&quiet).contains("✓"), "{}", stderr(&quiet));
+}
+
+#[test]
 fn test_runs_the_test_blocks() {
     let output = spesc(&["test", "examples/tested_router.spes"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));

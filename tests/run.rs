@@ -476,6 +476,22 @@ fn malformed_json_is_retried_with_the_error_fed_back_and_repairs_recorded() {
         "{:?}",
         step.retried
     );
+    let prompt = step
+        .prompt
+        .as_deref()
+        .expect("the answered prompt is recorded");
+    assert!(
+        prompt.contains("Your previous reply was rejected: the reply is not valid JSON"),
+        "the second prompt carries the parse error: {prompt}"
+    );
+    assert!(
+        prompt.contains("Reply with JSON only, in this shape: {\"count\": integer}"),
+        "{prompt}"
+    );
+    assert!(step
+        .tokens
+        .is_some_and(|t| t.prompt > 0 && t.completion > 0));
+    assert_eq!(step.output, Some(json!({"count": 3})));
     assert_eq!(
         step.repairs,
         ["code fence stripped", "trailing comma removed"]

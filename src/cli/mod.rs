@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod inputs;
 mod plan;
+mod progress;
 mod run;
 mod test;
 

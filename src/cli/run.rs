@@ -7,7 +7,11 @@ use serde_json::{Map, Value};
 
 use super::{exit, inputs, usage_error};
 use crate::check::Compiled;
-use crate::run::record::{Outcome, RunRecord, StepStatus};
+use std::rc::Rc;
+
+use super::progress;
+use crate::run::events::Events;
+use crate::run::record::{Outcome, RunRecord};
 use crate::run::store::{JsonDir, RunStore};
 use crate::run::{parse_input, RunOptions};
 
@@ -44,6 +48,20 @@ pub struct Args {
     /// Write the result here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+
+    /// Show nothing while running (the result and errors still print).
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Stream events as JSON lines on stdout (the last one holds the result).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    events: Option<EventFormat>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum EventFormat {
+    /// run_started, step_started, attempt_failed, step_finished, run_finished
+    Json,
 }
 
 /// Exit code of a run that waits for a person.
@@ -84,17 +102,18 @@ pub fn run(args: Args, color: bool) -> u8 {
             use std::io::IsTerminal;
             std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
         },
+        events: observer(args.quiet, args.events),
     };
     let Some(mut record) =
         crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)
     else {
         return usage_error("the program has no plan");
     };
-    report(&record);
     if let Err(e) = JsonDir::default_location().save(&mut record) {
         eprintln!("warning: the run record could not be saved: {e}");
     }
-    finish(&record, args.out.as_deref())
+    let streamed = args.events.is_some();
+    finish(&record, args.out.as_deref(), streamed)
 }
 
 fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, String> {
@@ -208,34 +227,22 @@ fn read_object(path: &Path) -> Result<Map<String, Value>, String> {
     }
 }
 
-/// One line per step on stderr.
-fn report(record: &RunRecord) {
-    for step in &record.steps {
-        let mark = match step.status {
-            StepStatus::Succeeded | StepStatus::Given => "✓",
-            StepStatus::Skipped => "-",
-            StepStatus::Degraded => "~",
-            StepStatus::Failed => "✗",
-            StepStatus::Waiting => "?",
-            StepStatus::Compensated => "↺",
-        };
-        let attempts = if step.attempts > 1 {
-            format!(", {} attempts", step.attempts)
-        } else {
-            String::new()
-        };
-        let status = serde_json::to_value(step.status)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        eprintln!(
-            "{mark} {} {status} ({} ms{attempts})",
-            step.id, step.duration_ms
-        );
+/// Where the run's progress goes.
+fn observer(quiet: bool, format: Option<EventFormat>) -> Events {
+    use std::io::IsTerminal;
+    match (format, quiet) {
+        (Some(EventFormat::Json), _) => Events::to(Rc::new(progress::JsonLines)),
+        (None, true) => Events::default(),
+        (None, false) if std::io::stderr().is_terminal() => {
+            Events::to(Rc::new(progress::Live::new()))
+        }
+        (None, false) => Events::to(Rc::new(progress::Lines)),
     }
 }
 
-fn finish(record: &RunRecord, out: Option<&Path>) -> u8 {
+/// Prints the result (unless events already carried it) and says how the
+/// run ended.
+fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
     match &record.outcome {
         Outcome::Succeeded { output } => {
             let text = serde_json::to_string_pretty(output).unwrap_or_default() + "\n";
@@ -245,6 +252,7 @@ fn finish(record: &RunRecord, out: Option<&Path>) -> u8 {
                         return usage_error(format!("cannot write `{}`: {e}", path.display()));
                     }
                 }
+                None if streamed => {}
                 None => print!("{text}"),
             }
             eprintln!("run {} succeeded in {} ms", record.id, record.duration_ms);
@@ -252,6 +260,11 @@ fn finish(record: &RunRecord, out: Option<&Path>) -> u8 {
         }
         Outcome::Failed { step, error } => {
             eprintln!("error: step `{step}` failed: {error}");
+            if let Some(failed) = record.steps.iter().rev().find(|s| s.id == *step) {
+                for (n, why) in failed.retried.iter().enumerate() {
+                    eprintln!("  attempt {}: {why}", n + 1);
+                }
+            }
             eprintln!("run {} failed in {} ms", record.id, record.duration_ms);
             exit::ERRORS
         }

@@ -14,9 +14,8 @@ use tokio::sync::Semaphore;
 use super::eval::{Eval, Fault, Scope, Slot};
 use super::lenient;
 use super::mock::{self, Hints};
-use super::prompt::Prompt;
 use super::provider::{CallError, Script, Scripted};
-use super::record::{StepRecord, StepStatus};
+use super::record::{StepRecord, StepStatus, Tokens};
 use super::value::{conform, render, truthy};
 use super::{RunOptions, Stop};
 use crate::check::decls::{DeclKind, Decls};
@@ -48,11 +47,19 @@ pub struct Engine<'a> {
     terminal: tokio::sync::Mutex<()>,
     /// The HTTP client for `fetch`, made on first use.
     http: std::cell::OnceCell<Result<reqwest::Client, String>>,
-    /// Which model answered each LLM step, and the repairs applied.
-    answers_by: RefCell<HashMap<String, (String, Vec<String>)>>,
+    /// Which model answered each LLM step, and how.
+    answers_by: RefCell<HashMap<String, Answered>>,
     /// Why each rejected attempt of a step was rejected.
     retried: RefCell<HashMap<String, Vec<String>>>,
     breakers: RefCell<HashMap<String, Breaker>>,
+}
+
+/// How an LLM step was answered, for its record.
+struct Answered {
+    model: String,
+    repairs: Vec<String>,
+    prompt: String,
+    tokens: Tokens,
 }
 
 /// A model's circuit breaker: consecutive failures, and until when it is
@@ -245,6 +252,9 @@ impl<'a> Engine<'a> {
             Stmt::Let(l) => self.let_value(l, scope, &id).await,
             Stmt::Loop(l) => self.loop_stmt(l, scope, &id).await,
         };
+        if let Ok(value) = &result {
+            self.record_output(&id, value);
+        }
         if let Some(slot) = scope.lookup(&stmt.name().name) {
             slot.set(result.map_err(|f| stop(f, &id)));
         }
@@ -400,6 +410,9 @@ impl<'a> Engine<'a> {
                 return Ok(Value::Null);
             }
         }
+        self.options
+            .events
+            .send(super::events::Event::StepStarted { id });
         for clause in &step.clauses {
             if let ClauseKind::After(names)
             | ClauseKind::Context(crate::syntax::ast::ContextStrategy::Steps(names, _)) =
@@ -627,18 +640,16 @@ impl<'a> Engine<'a> {
                     tokio::time::sleep(delay.max(wait)).await;
                 }
                 tries += 1;
+                // An invalid reply's problem is fed back in the next prompt.
+                let sent = match &feedback {
+                    Some(problem) => format!(
+                        "{}\n\nYour previous reply was rejected: {problem}",
+                        prompt.text()
+                    ),
+                    None => prompt.text(),
+                };
                 let text = match self
-                    .call_model(
-                        step,
-                        scope,
-                        id,
-                        model,
-                        declared,
-                        &prompt,
-                        tries,
-                        feedback.as_deref(),
-                        timeout,
-                    )
+                    .call_model(step, scope, id, model, declared, &sent, tries, timeout)
                     .await
                 {
                     Ok(Ok(text)) => text,
@@ -676,7 +687,7 @@ impl<'a> Engine<'a> {
                     Ok((value, repairs)) => match conform(value, declared) {
                         Ok(value) => match self.failed_check(step, scope, &value).await {
                             Ok(None) => {
-                                self.answered_by(id, model, repairs);
+                                self.answered_by(id, model, repairs, sent, &text);
                                 return Ok((value, tries));
                             }
                             Ok(Some(message)) => format!("check failed: {message}"),
@@ -708,9 +719,8 @@ impl<'a> Engine<'a> {
         id: &str,
         model: &str,
         declared: &Ty,
-        prompt: &Prompt,
+        prompt: &str,
         attempt: u64,
-        feedback: Option<&str>,
         timeout: Option<std::time::Duration>,
     ) -> Eval<Result<String, CallError>> {
         let _permit = self
@@ -730,15 +740,8 @@ impl<'a> Engine<'a> {
                     }
                 });
             }
-            let full_prompt = match feedback {
-                Some(problem) => format!(
-                    "{}\n\nYour previous reply was rejected: {problem}",
-                    prompt.text()
-                ),
-                None => prompt.text(),
-            };
             let value = self
-                .mock_reply(step, scope, id, declared, &full_prompt, attempt)
+                .mock_reply(step, scope, id, declared, prompt, attempt)
                 .await?;
             Ok(Ok(match value {
                 Value::String(text) => text,
@@ -817,7 +820,7 @@ impl<'a> Engine<'a> {
         };
         match reply {
             Ok(text) => {
-                self.answered_by(&summary_id, model, Vec::new());
+                self.answered_by(&summary_id, model, Vec::new(), prompt.clone(), &text);
                 self.note(&summary_id, StepStatus::Succeeded, 1, started, None);
                 Ok(text)
             }
@@ -1094,18 +1097,54 @@ impl<'a> Engine<'a> {
     // ---- plan and record --------------------------------------------------------------------
 
     fn rejected(&self, id: &str, why: &str) {
-        self.retried
-            .borrow_mut()
-            .entry(id.to_string())
-            .or_default()
-            .push(why.to_string());
+        let mut retried = self.retried.borrow_mut();
+        let reasons = retried.entry(id.to_string()).or_default();
+        reasons.push(why.to_string());
+        self.options
+            .events
+            .send(super::events::Event::AttemptFailed {
+                id,
+                attempt: reasons.len(),
+                error: why,
+            });
     }
 
-    /// Records which model answered a step and the repairs its reply needed.
-    fn answered_by(&self, id: &str, model: &str, repairs: Vec<String>) {
-        self.answers_by
+    /// Records which model answered a step, the prompt it was sent, the
+    /// reply's size and the repairs it needed.
+    fn answered_by(
+        &self,
+        id: &str,
+        model: &str,
+        repairs: Vec<String>,
+        prompt: String,
+        reply: &str,
+    ) {
+        let tokens = Tokens {
+            prompt: crate::check::estimate_tokens(prompt.chars().count()),
+            completion: crate::check::estimate_tokens(reply.chars().count()),
+        };
+        self.answers_by.borrow_mut().insert(
+            id.to_string(),
+            Answered {
+                model: model.to_string(),
+                repairs,
+                prompt,
+                tokens,
+            },
+        );
+    }
+
+    /// Puts a finished statement's value on its record.
+    fn record_output(&self, id: &str, value: &Value) {
+        if let Some(record) = self
+            .steps
             .borrow_mut()
-            .insert(id.to_string(), (model.to_string(), repairs));
+            .iter_mut()
+            .rev()
+            .find(|r| r.id == id)
+        {
+            record.output = Some(value.clone());
+        }
     }
 
     /// Whether a step named `name` (at any depth) ran or was given.
@@ -1155,17 +1194,27 @@ impl<'a> Engine<'a> {
         started: Instant,
         error: Option<String>,
     ) {
-        let (model, repairs) = self.answers_by.borrow_mut().remove(id).unzip();
-        self.steps.borrow_mut().push(StepRecord {
+        let answered = self.answers_by.borrow_mut().remove(id);
+        let record = StepRecord {
             id: id.to_string(),
             status,
             attempts,
             duration_ms: started.elapsed().as_millis() as u64,
             error,
-            model,
-            repairs: repairs.unwrap_or_default(),
+            model: answered.as_ref().map(|a| a.model.clone()),
+            repairs: answered
+                .as_ref()
+                .map(|a| a.repairs.clone())
+                .unwrap_or_default(),
             retried: self.retried.borrow_mut().remove(id).unwrap_or_default(),
-        });
+            prompt: answered.as_ref().map(|a| a.prompt.clone()),
+            tokens: answered.map(|a| a.tokens),
+            output: None,
+        };
+        self.options
+            .events
+            .send(super::events::Event::StepFinished { step: &record });
+        self.steps.borrow_mut().push(record);
     }
 }
 

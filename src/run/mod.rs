@@ -9,6 +9,7 @@
 
 mod engine;
 mod eval;
+pub mod events;
 mod fetch;
 mod lenient;
 pub mod mock;
@@ -53,6 +54,8 @@ pub struct RunOptions {
     /// Ask people on the terminal when `answers` has no answer (else the
     /// run waits).
     pub interactive: bool,
+    /// Where the run reports its progress.
+    pub events: events::Events,
 }
 
 /// Runs `workflow` of a compiled program (which must have a plan) with
@@ -134,6 +137,15 @@ fn run_program(
             w.max_concurrency
         });
     let engine = engine::Engine::new(program, plan, loader, options, max_concurrency as usize);
+    options.events.send(events::Event::RunStarted {
+        workflow,
+        plan_hash: &plan.hash,
+        steps: plan
+            .workflows
+            .iter()
+            .find(|w| w.name == workflow)
+            .map_or(0, |w| w.nodes.len()),
+    });
     let outcome = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .enable_io()
@@ -173,7 +185,7 @@ fn run_program(
             error: format!("cannot start the runtime: {e}"),
         }),
     };
-    RunRecord {
+    let record = RunRecord {
         id: String::new(),
         workflow: workflow.to_string(),
         plan_hash: plan.hash.clone(),
@@ -185,7 +197,12 @@ fn run_program(
         },
         duration_ms: started.elapsed().as_millis() as u64,
         steps: engine.steps.into_inner(),
-    }
+    };
+    options.events.send(events::Event::RunFinished {
+        outcome: &record.outcome,
+        duration_ms: record.duration_ms,
+    });
+    record
 }
 
 #[cfg(test)]

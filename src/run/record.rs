@@ -39,6 +39,22 @@ pub struct StepRecord {
     /// the reply was invalid).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retried: Vec<String>,
+    /// The prompt of the answered call (LLM steps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Tokens of the answered call: as the provider counted them, or, for
+    /// the mock, estimated at four characters per token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+    /// The step's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    pub prompt: u64,
+    pub completion: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
