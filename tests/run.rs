@@ -953,3 +953,21 @@ fn summarized_context_calls_the_summarizer_only_over_budget() {
         "within budget: no call"
     );
 }
+
+#[test]
+fn on_error_degrades_and_the_run_continues() {
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step facts: Facts {{ model = first  prompt = \"Count\"  retry = {{ attempts = 2  backoff = constant(1ms) }}  on_error = {{ count: 0 }} }}
+  step report: string {{ model = second  prompt = \"Report {{{{ facts.count }}}}\" }}
+  return to_string(facts.count) + \" / \" + report
+}}"
+    );
+    let script = r#"{"facts": [{"status": 500}, {"status": 500}], "report": [{"text": "nothing to report"}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(output(&record), &json!("0 / nothing to report"));
+    let facts = record.steps.iter().find(|s| s.id == "facts").unwrap();
+    assert_eq!(facts.status, StepStatus::Degraded);
+    assert_eq!(facts.error.as_deref(), Some("model `first`: HTTP 500"));
+    assert_eq!(status(&record, "report"), Some(StepStatus::Succeeded));
+}
