@@ -26,7 +26,9 @@ pub mod exit {
 
 const EXAMPLES: &str = "\
 Examples:
-  spesc check examples/content.spes       check one file
+  spesc run examples/hello.spes           run a workflow (offline: its model is the mock)
+  spesc run --mock examples/debate.spes --input motion=\"…\"   every model answered by the mock
+  spesc check examples/hello.spes         check one file
   spesc check examples                    check every .spes file under a folder
   spesc check --format short src/*.spes   one line per problem, for editors and grep
   spesc check --format json flow.spes     machine-readable diagnostics (docs/diagnostics.md)
@@ -39,8 +41,9 @@ Examples:
     name = "spesc",
     version,
     about = "A compiled workflow language for chaining LLM calls",
-    long_about = "spesc checks `.spes` workflow files: typed steps that call language models, \
-                  branch, fan out, retry and wait for people, proven before any model is called.",
+    long_about = "spesc checks and runs `.spes` workflow files: typed steps that call language \
+                  models, branch, fan out, retry and wait for people, proven before any model \
+                  is called.",
     after_help = EXAMPLES,
     propagate_version = true
 )]
