@@ -1323,9 +1323,9 @@ fn param_list(workflow: &WorkflowDecl) -> String {
 }
 
 fn show_ms(ms: u64) -> String {
-    if ms % 60_000 == 0 && ms > 0 {
+    if ms.is_multiple_of(60_000) && ms > 0 {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -34,7 +34,7 @@ fn value(ty: &Ty, seed: u64, n: u64, hints: &Hints, depth: usize) -> Value {
         Ty::Int => Value::from(integer(n, hints)),
         Ty::Float => number(float(n, hints)),
         Ty::Duration => Value::from(1000 * (1 + n as i64)),
-        Ty::Bool => Value::Bool(n % 2 == 0),
+        Ty::Bool => Value::Bool(n.is_multiple_of(2)),
         Ty::Optional(inner) => value(inner, seed, n, hints, depth),
         Ty::Enum(e) => {
             let pick = (seed as usize + n as usize) % e.variants.len().max(1);
@@ -111,7 +111,7 @@ fn text(seed: u64, n: u64, hints: &Hints) -> String {
         .map(|v| *v as usize + 1)
         .max()
         .unwrap_or(0)
-        .max(if n % 2 == 0 { 120 } else { 40 });
+        .max(if n.is_multiple_of(2) { 120 } else { 40 });
     let mut out = format!("Mock reply {:04x}. ", seed & 0xffff);
     for hint in &hints.strings {
         out.push_str(hint);
