@@ -193,6 +193,9 @@ fn spesc_elsewhere(name: &str, args: &[&str]) -> (Output, std::path::PathBuf) {
         .args(args)
         .current_dir(&dir)
         .env("NO_COLOR", "1")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GEMINI_API_KEY")
         .output()
         .expect("spesc runs");
     (output, dir)
@@ -236,12 +239,12 @@ fn run_prints_the_result_and_saves_a_record() {
 #[test]
 fn run_exit_codes_say_how_it_ended() {
     let routing = example("complexity_routing.spes");
-    // Real providers are not in this build: refused before any step, with
-    // the models named.
+    // A model whose key is not set is refused before any step runs, naming
+    // the variable and the model.
     let (refused, dir) = spesc_elsewhere("codes", &["run", &routing, "--input", "request=x"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        stderr(&refused).contains("`strong` (anthropic)"),
+        stderr(&refused).contains("API keys are not set: `OPENAI_API_KEY` (model `fast`)"),
         "{}",
         stderr(&refused)
     );

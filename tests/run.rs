@@ -971,3 +971,93 @@ fn on_error_degrades_and_the_run_continues() {
     assert_eq!(facts.error.as_deref(), Some("model `first`: HTTP 500"));
     assert_eq!(status(&record, "report"), Some(StepStatus::Succeeded));
 }
+
+// ---- the OpenAI-compatible provider, against a real HTTP server -------------------------
+
+fn completion(text: &str) -> String {
+    format!(
+        r#"{{"choices": [{{"message": {{"role": "assistant", "content": {}}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 21, "completion_tokens": 4}}}}"#,
+        serde_json::to_string(text).unwrap()
+    )
+}
+
+#[test]
+fn an_openai_compatible_server_answers_with_the_key_in_the_header_only() {
+    let reply: &'static str = Box::leak(completion("{\"count\": 7}").into_boxed_str());
+    let (url, seen) = serve(vec![
+        (
+            429,
+            "Retry-After: 0\r\n",
+            r#"{"error": {"message": "slow down"}}"#,
+        ),
+        (200, "Content-Type: application/json\r\n", reply),
+    ]);
+    let variable = format!("SPESC_TEST_KEY_{}", std::process::id());
+    // A variable only this test reads; set before the run starts.
+    std::env::set_var(&variable, "sk-test-secret");
+    let text = format!(
+        "model served {{ provider = openai  name = \"tiny\"  base_url = \"{url}/v1\"  api_key_env = \"{variable}\"  temperature = 0.0 }}
+type Facts {{ count: int }}
+workflow w() -> int {{
+  step facts: Facts {{ model = served  system = \"Be exact.\"  prompt = \"Count\"  retry = {{ attempts = 3  backoff = constant(1ms) }} }}
+  return facts.count
+}}"
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    assert_eq!(output(&record), &json!(7));
+    let facts = record.steps.iter().find(|s| s.id == "facts").unwrap();
+    assert_eq!(facts.attempts, 2, "the 429 was retried");
+    assert_eq!(
+        facts.tokens,
+        Some(spesc::run::record::Tokens {
+            prompt: 21,
+            completion: 4
+        })
+    );
+    let heads = seen.lock().unwrap();
+    assert!(
+        heads[1].starts_with("POST /v1/chat/completions HTTP/1.1"),
+        "{}",
+        heads[1]
+    );
+    assert!(heads[1]
+        .to_ascii_lowercase()
+        .contains("authorization: bearer sk-test-secret"));
+    let record_json = serde_json::to_string(&record).unwrap();
+    assert!(
+        !record_json.contains("sk-test-secret"),
+        "the key never reaches the record"
+    );
+}
+
+#[test]
+fn a_missing_model_is_permanent_and_says_what_the_provider_said() {
+    let (url, _) = serve(vec![(
+        404,
+        "Content-Type: application/json\r\n",
+        r#"{"error": {"message": "The model `tiny` does not exist"}}"#,
+    )]);
+    let text = format!(
+        "model served {{ provider = openai  name = \"tiny\"  base_url = \"{}/v1\" }}
+workflow w() -> string {{
+  step s: string {{ model = served  prompt = \"Hi\" }}
+  return s
+}}",
+        url.replace("127.0.0.1", "localhost")
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    match &record.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "s");
+            assert_eq!(
+                error,
+                "model `served`: HTTP 404: The model `tiny` does not exist"
+            );
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(
+        record.steps.iter().find(|s| s.id == "s").unwrap().attempts,
+        1
+    );
+}

@@ -103,6 +103,7 @@ pub fn run(args: Args, color: bool) -> u8 {
             std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
         },
         events: observer(args.quiet, args.events),
+        mock_all: args.mock,
     };
     let Some(mut record) =
         crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)
@@ -142,29 +143,54 @@ fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, S
     }
 }
 
-/// Only the mock provider exists in this build: other providers need
-/// `--mock` (a later issue adds the real ones).
+/// Which models can be called: the mock always (and every model with
+/// `--mock`); OpenAI-compatible ones when their key variable is set (or
+/// they need none). Refused before any step runs, naming the models.
 fn providers_available(plan: &crate::plan::Plan, mock: bool) -> Result<(), String> {
     if mock {
         return Ok(());
     }
-    let mut needed: Vec<String> = plan
+    let attempts = plan
         .workflows
         .iter()
         .flat_map(|w| &w.nodes)
-        .flat_map(|n| &n.attempts)
-        .filter(|a| a.provider != "mock")
-        .map(|a| format!("`{}` ({})", a.model, a.provider))
-        .collect();
-    needed.sort();
-    needed.dedup();
-    if needed.is_empty() {
-        return Ok(());
+        .flat_map(|n| &n.attempts);
+    let mut unsupported: Vec<String> = Vec::new();
+    let mut missing: Vec<(String, String)> = Vec::new();
+    for attempt in attempts {
+        match attempt.provider.as_str() {
+            "mock" => {}
+            "openai" => {
+                if let Some(variable) = &attempt.key_env {
+                    if std::env::var_os(variable).is_none() {
+                        missing.push((variable.clone(), attempt.model.clone()));
+                    }
+                }
+            }
+            other => unsupported.push(format!("`{}` ({other})", attempt.model)),
+        }
     }
-    Err(format!(
-        "models {} need providers this build cannot call yet; run with --mock to answer them offline",
-        needed.join(", ")
-    ))
+    unsupported.sort();
+    unsupported.dedup();
+    missing.sort();
+    missing.dedup();
+    if !missing.is_empty() {
+        let listed: Vec<String> = missing
+            .iter()
+            .map(|(variable, model)| format!("`{variable}` (model `{model}`)"))
+            .collect();
+        return Err(format!(
+            "API keys are not set: {}; export them, or run with --mock",
+            listed.join(", ")
+        ));
+    }
+    if !unsupported.is_empty() {
+        return Err(format!(
+            "models {} need providers this build cannot call yet; run with --mock to answer them offline",
+            unsupported.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 fn read_inputs(

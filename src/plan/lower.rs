@@ -451,10 +451,17 @@ impl<'d, 'a> Lowering<'d, 'a> {
                     })) => Some(n.name.clone()),
                     _ => None,
                 };
+                let provider = text("provider").unwrap_or_default();
+                let key_env = crate::check::config::api_key_variable(
+                    Some(&provider),
+                    text("base_url").as_deref(),
+                    text("api_key_env"),
+                );
                 AttemptPlan {
-                    provider: text("provider").unwrap_or_default(),
+                    provider,
                     name: text("name"),
                     model,
+                    key_env,
                 }
             })
             .collect()

@@ -150,6 +150,9 @@ pub struct AttemptPlan {
     pub provider: String,
     /// The provider's model name (`claude-sonnet-4-20250514`), if given.
     pub name: Option<String>,
+    /// The environment variable holding its API key, if it needs one (the
+    /// variable's name, never its value).
+    pub key_env: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -14,6 +14,8 @@ use tokio::sync::Semaphore;
 use super::eval::{Eval, Fault, Scope, Slot};
 use super::lenient;
 use super::mock::{self, Hints};
+use super::openai;
+use super::prompt::Prompt;
 use super::provider::{CallError, Script, Scripted};
 use super::record::{StepRecord, StepStatus, Tokens};
 use super::value::{conform, render, truthy};
@@ -52,6 +54,13 @@ pub struct Engine<'a> {
     /// Why each rejected attempt of a step was rejected.
     retried: RefCell<HashMap<String, Vec<String>>>,
     breakers: RefCell<HashMap<String, Breaker>>,
+}
+
+/// What calling a model needs from its declaration.
+struct ModelSettings {
+    provider: String,
+    key_env: Option<String>,
+    config: openai::ModelConfig,
 }
 
 /// How an LLM step was answered, for its record.
@@ -641,18 +650,16 @@ impl<'a> Engine<'a> {
                 }
                 tries += 1;
                 // An invalid reply's problem is fed back in the next prompt.
-                let sent = match &feedback {
-                    Some(problem) => format!(
-                        "{}\n\nYour previous reply was rejected: {problem}",
-                        prompt.text()
-                    ),
-                    None => prompt.text(),
-                };
-                let text = match self
+                let mut sent = prompt.clone();
+                if let Some(problem) = &feedback {
+                    sent.user
+                        .push_str(&format!("\n\nYour previous reply was rejected: {problem}"));
+                }
+                let (text, counted) = match self
                     .call_model(step, scope, id, model, declared, &sent, tries, timeout)
                     .await
                 {
-                    Ok(Ok(text)) => text,
+                    Ok(Ok(reply)) => reply,
                     Ok(Err(error)) => {
                         self.breaker_failure(model);
                         last = error.message(model);
@@ -687,7 +694,7 @@ impl<'a> Engine<'a> {
                     Ok((value, repairs)) => match conform(value, declared) {
                         Ok(value) => match self.failed_check(step, scope, &value).await {
                             Ok(None) => {
-                                self.answered_by(id, model, repairs, sent, &text);
+                                self.answered_by(id, model, repairs, sent.text(), &text, counted);
                                 return Ok((value, tries));
                             }
                             Ok(Some(message)) => format!("check failed: {message}"),
@@ -708,9 +715,9 @@ impl<'a> Engine<'a> {
         Err((Fault::Error(last), tries))
     }
 
-    /// One call of `model`. Only the mock provider exists in this build
-    /// (`run` refuses other providers unless `--mock` is given); a script
-    /// entry makes it fail or answer as written.
+    /// One call of `model`: a script entry first (it makes the call fail or
+    /// answer as written), then the mock — for `provider = mock`, or every
+    /// model under `--mock` — or the model's provider.
     #[allow(clippy::too_many_arguments)]
     async fn call_model(
         &self,
@@ -719,10 +726,10 @@ impl<'a> Engine<'a> {
         id: &str,
         model: &str,
         declared: &Ty,
-        prompt: &str,
+        prompt: &Prompt,
         attempt: u64,
         timeout: Option<std::time::Duration>,
-    ) -> Eval<Result<String, CallError>> {
+    ) -> Eval<Result<(String, Option<Tokens>), CallError>> {
         let _permit = self
             .limiter
             .acquire()
@@ -732,21 +739,49 @@ impl<'a> Engine<'a> {
             let scripted = self.script.borrow_mut().next(id, model);
             if let Some(entry) = scripted {
                 return Ok(match entry.outcome() {
-                    Scripted::Reply(text) => Ok(text),
+                    Scripted::Reply(text) => Ok((text, None)),
                     Scripted::Fail(error) => Err(error),
                     Scripted::Hang => {
                         std::future::pending::<()>().await;
-                        Ok(String::new())
+                        Ok((String::new(), None))
                     }
                 });
             }
-            let value = self
-                .mock_reply(step, scope, id, declared, prompt, attempt)
-                .await?;
-            Ok(Ok(match value {
-                Value::String(text) => text,
-                other => other.to_string(),
-            }))
+            let settings = self.model_settings(model);
+            let provider = settings.provider.as_str();
+            if self.options.mock_all || provider == "mock" {
+                let value = self
+                    .mock_reply(step, scope, id, declared, &prompt.text(), attempt)
+                    .await?;
+                return Ok(Ok((
+                    match value {
+                        Value::String(text) => text,
+                        other => other.to_string(),
+                    },
+                    None,
+                )));
+            }
+            match provider {
+                "openai" => {
+                    let key = match &settings.key_env {
+                        Some(variable) => match std::env::var(variable) {
+                            Ok(key) => Some(key),
+                            Err(_) => {
+                                return Ok(Err(CallError::Permanent(format!(
+                                    "`{variable}` is not set"
+                                ))))
+                            }
+                        },
+                        None => None,
+                    };
+                    let reply =
+                        openai::call(self.http()?, &settings.config, key.as_deref(), prompt).await;
+                    Ok(reply.map(|r| (r.text, r.tokens)))
+                }
+                other => Ok(Err(CallError::Permanent(format!(
+                    "provider `{other}` is not in this build yet"
+                )))),
+            }
         };
         match timeout {
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
@@ -756,6 +791,52 @@ impl<'a> Engine<'a> {
                 )))
             }),
             None => call.await,
+        }
+    }
+
+    /// A model's provider, its request settings and its key variable.
+    fn model_settings(&self, model: &str) -> ModelSettings {
+        let settings = self
+            .program
+            .files
+            .iter()
+            .find_map(|f| self.decls.id_of(f.id, model))
+            .and_then(|id| match self.decls.all[id].kind {
+                DeclKind::Model(m) => Some(&m.settings),
+                _ => None,
+            });
+        let settings: &[crate::syntax::ast::Setting] = settings.map_or(&[], |s| s.as_slice());
+        let find = |key: &str| crate::check::config::find(settings, key).map(|s| &s.value);
+        let text = |key: &str| match find(key) {
+            Some(SettingValue::Expr(Expr {
+                kind: ExprKind::String(t),
+                ..
+            })) => t.as_plain(),
+            Some(SettingValue::Expr(Expr {
+                kind: ExprKind::Name(n),
+                ..
+            })) => Some(n.name.clone()),
+            _ => None,
+        };
+        let number = |key: &str| match find(key) {
+            Some(SettingValue::Expr(e)) => crate::check::config::number(e),
+            _ => None,
+        };
+        let provider = text("provider").unwrap_or_default();
+        let base_url = text("base_url");
+        ModelSettings {
+            key_env: crate::check::config::api_key_variable(
+                Some(&provider),
+                base_url.as_deref(),
+                text("api_key_env"),
+            ),
+            config: openai::ModelConfig {
+                name: text("name").unwrap_or_else(|| model.to_string()),
+                base_url,
+                temperature: number("temperature"),
+                max_tokens: number("max_tokens").map(|n| n as u64),
+            },
+            provider,
         }
     }
 
@@ -820,7 +901,7 @@ impl<'a> Engine<'a> {
         };
         match reply {
             Ok(text) => {
-                self.answered_by(&summary_id, model, Vec::new(), prompt.clone(), &text);
+                self.answered_by(&summary_id, model, Vec::new(), prompt.clone(), &text, None);
                 self.note(&summary_id, StepStatus::Succeeded, 1, started, None);
                 Ok(text)
             }
@@ -1109,8 +1190,9 @@ impl<'a> Engine<'a> {
             });
     }
 
-    /// Records which model answered a step, the prompt it was sent, the
-    /// reply's size and the repairs it needed.
+    /// Records which model answered a step, the prompt it was sent, its
+    /// tokens (the provider's count, else an estimate) and the repairs its
+    /// reply needed.
     fn answered_by(
         &self,
         id: &str,
@@ -1118,11 +1200,12 @@ impl<'a> Engine<'a> {
         repairs: Vec<String>,
         prompt: String,
         reply: &str,
+        counted: Option<Tokens>,
     ) {
-        let tokens = Tokens {
+        let tokens = counted.unwrap_or(Tokens {
             prompt: crate::check::estimate_tokens(prompt.chars().count()),
             completion: crate::check::estimate_tokens(reply.chars().count()),
-        };
+        });
         self.answers_by.borrow_mut().insert(
             id.to_string(),
             Answered {

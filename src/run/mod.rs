@@ -13,6 +13,7 @@ pub mod events;
 mod fetch;
 mod lenient;
 pub mod mock;
+pub mod openai;
 mod person;
 mod prompt;
 pub mod provider;
@@ -56,6 +57,8 @@ pub struct RunOptions {
     pub interactive: bool,
     /// Where the run reports its progress.
     pub events: events::Events,
+    /// `--mock`: every model answered by the mock, whatever its provider.
+    pub mock_all: bool,
 }
 
 /// Runs `workflow` of a compiled program (which must have a plan) with
