@@ -102,6 +102,7 @@ fn every_example_runs_offline() {
                 .collect();
             let options = RunOptions {
                 answers: answers.clone(),
+                mock_all: true,
                 ..RunOptions::default()
             };
             let record = run(&compiled, &Files, &workflow, inputs, &options).expect("a plan");
@@ -629,6 +630,7 @@ fn answers_approve_revise_and_reject_a_review_loop() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/human_approval.spes");
     let text = std::fs::read_to_string(&path).expect("example");
     let answer = |decision: &str| RunOptions {
+        mock_all: true,
         answers: HashMap::from([(
             "verdict".to_string(),
             json!({"decision": decision, "comment": "see notes"}),
@@ -737,14 +739,11 @@ fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
     let Value::Object(inputs) = json!({"spec_url": format!("{url}/spec")}) else {
         unreachable!()
     };
-    let record = run(
-        &compiled,
-        &Files,
-        "document_api",
-        inputs,
-        &RunOptions::default(),
-    )
-    .expect("a plan");
+    let mock = RunOptions {
+        mock_all: true,
+        ..RunOptions::default()
+    };
+    let record = run(&compiled, &Files, "document_api", inputs, &mock).expect("a plan");
     let result = output(&record).as_str().expect("text").to_string();
     assert!(
         result.ends_with("<!-- samples checked: 0 python blocks -->"),
@@ -862,7 +861,11 @@ fn release(dir: &Path) -> RunRecord {
     let Value::Object(inputs) = json!({"version": "1.2.3", "changelog": "Faster."}) else {
         unreachable!()
     };
-    run(&compiled, &Files, "release", inputs, &RunOptions::default()).expect("a plan")
+    let mock = RunOptions {
+        mock_all: true,
+        ..RunOptions::default()
+    };
+    run(&compiled, &Files, "release", inputs, &mock).expect("a plan")
 }
 
 fn tags(dir: &Path) -> String {

@@ -105,6 +105,8 @@ async fn one(
     let options = RunOptions {
         answers: HashMap::new(),
         given,
+        // Tests run offline: every model is answered by the mock.
+        mock_all: true,
         ..RunOptions::default()
     };
     let engine = Engine::new(&compiled.program, plan, loader, &options, 8);
