@@ -1064,3 +1064,40 @@ workflow w() -> string {{
         1
     );
 }
+
+#[test]
+fn an_ollama_server_answers_on_its_native_chat_api() {
+    let (url, seen) = serve(vec![(
+        200,
+        "Content-Type: application/json\r\n",
+        r#"{"model": "qwen3", "message": {"role": "assistant", "content": "large"}, "done": true, "done_reason": "stop", "prompt_eval_count": 30, "eval_count": 1}"#,
+    )]);
+    let text = format!(
+        "model local {{ provider = ollama  name = \"qwen3\"  base_url = \"{url}\"  temperature = 0.0 }}
+enum Size {{ small, large }}
+workflow w() -> string {{
+  step size: Size {{ model = local  prompt = \"How big?\" }}
+  return to_string(size)
+}}"
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    assert_eq!(output(&record), &json!("large"));
+    let size = record.steps.iter().find(|s| s.id == "size").unwrap();
+    assert_eq!(
+        size.tokens,
+        Some(spesc::run::record::Tokens {
+            prompt: 30,
+            completion: 1
+        })
+    );
+    let heads = seen.lock().unwrap();
+    assert!(
+        heads[0].starts_with("POST /api/chat HTTP/1.1"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        !heads[0].to_ascii_lowercase().contains("authorization"),
+        "Ollama needs no key"
+    );
+}

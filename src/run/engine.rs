@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use super::eval::{Eval, Fault, Scope, Slot};
 use super::lenient;
 use super::mock::{self, Hints};
+use super::ollama;
 use super::openai;
 use super::prompt::Prompt;
 use super::provider::{CallError, Script, Scripted};
@@ -776,6 +777,10 @@ impl<'a> Engine<'a> {
                     };
                     let reply =
                         openai::call(self.http()?, &settings.config, key.as_deref(), prompt).await;
+                    Ok(reply.map(|r| (r.text, r.tokens)))
+                }
+                "ollama" => {
+                    let reply = ollama::call(self.http()?, &settings.config, prompt).await;
                     Ok(reply.map(|r| (r.text, r.tokens)))
                 }
                 other => Ok(Err(CallError::Permanent(format!(

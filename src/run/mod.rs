@@ -13,6 +13,7 @@ pub mod events;
 mod fetch;
 mod lenient;
 pub mod mock;
+pub mod ollama;
 pub mod openai;
 mod person;
 mod prompt;

@@ -65,7 +65,7 @@ pub async fn call(
     let response = request
         .send()
         .await
-        .map_err(|e| CallError::Server(format!("no answer from {base}: {}", without_url(&e))))?;
+        .map_err(|e| CallError::Server(format!("no answer from {base}: {}", describe(&e))))?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -76,7 +76,7 @@ pub async fn call(
     let text = response
         .text()
         .await
-        .map_err(|e| CallError::Server(format!("the reply broke off: {}", without_url(&e))))?;
+        .map_err(|e| CallError::Server(format!("the reply broke off: {}", describe(&e))))?;
     if !(200..300).contains(&status) {
         return Err(classify(status, &text, retry_after));
     }
@@ -126,7 +126,7 @@ pub fn read_reply(body: &str) -> Result<Reply, CallError> {
 
 /// What went wrong with a request, in words that never include the URL (a
 /// base URL may carry credentials).
-fn without_url(error: &reqwest::Error) -> &'static str {
+pub fn describe(error: &reqwest::Error) -> &'static str {
     if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
