@@ -244,7 +244,9 @@ fn run_exit_codes_say_how_it_ended() {
     let (refused, dir) = spesc_elsewhere("codes", &["run", &routing, "--input", "request=x"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        stderr(&refused).contains("API keys are not set: `OPENAI_API_KEY` (model `fast`)"),
+        stderr(&refused).contains(
+            "API keys are not set: `ANTHROPIC_API_KEY` (model `strong`), `OPENAI_API_KEY` (model `fast`)"
+        ),
         "{}",
         stderr(&refused)
     );

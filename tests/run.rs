@@ -1101,3 +1101,45 @@ workflow w() -> string {{
         "Ollama needs no key"
     );
 }
+
+#[test]
+fn an_anthropic_server_gets_its_headers_and_overload_is_retried() {
+    let (url, seen) = serve(vec![
+        (
+            529,
+            "",
+            r#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#,
+        ),
+        (
+            200,
+            "Content-Type: application/json\r\n",
+            r#"{"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn", "usage": {"input_tokens": 11, "output_tokens": 1}}"#,
+        ),
+    ]);
+    let variable = format!("SPESC_TEST_ANTHROPIC_{}", std::process::id());
+    // A variable only this test reads; set before the run starts.
+    std::env::set_var(&variable, "sk-ant-test");
+    let text = format!(
+        "model claude {{ provider = anthropic  name = \"claude-sonnet-4-20250514\"  base_url = \"{url}\"  api_key_env = \"{variable}\" }}
+workflow w() -> string {{
+  step s: string {{ model = claude  system = \"Be brief.\"  prompt = \"Hi\"  retry = {{ attempts = 2  backoff = constant(1ms) }} }}
+  return s
+}}"
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    assert_eq!(output(&record), &json!("ok"));
+    let s = record.steps.iter().find(|s| s.id == "s").unwrap();
+    assert_eq!(s.attempts, 2, "529 overloaded is a rate limit: retried");
+    assert_eq!(
+        s.tokens,
+        Some(spesc::run::record::Tokens {
+            prompt: 11,
+            completion: 1
+        })
+    );
+    let heads = seen.lock().unwrap();
+    let head = heads[1].to_ascii_lowercase();
+    assert!(head.starts_with("post /v1/messages http/1.1"), "{head}");
+    assert!(head.contains("x-api-key: sk-ant-test"), "{head}");
+    assert!(head.contains("anthropic-version: 2023-06-01"), "{head}");
+}

@@ -11,6 +11,7 @@ use futures_util::future::{join_all, LocalBoxFuture};
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
+use super::anthropic;
 use super::eval::{Eval, Fault, Scope, Slot};
 use super::lenient;
 use super::mock::{self, Hints};
@@ -762,25 +763,32 @@ impl<'a> Engine<'a> {
                     None,
                 )));
             }
+            // Keys come from the environment only, read at the call.
+            let key = match &settings.key_env {
+                Some(variable) => match std::env::var(variable) {
+                    Ok(key) => Some(key),
+                    Err(_) => {
+                        return Ok(Err(CallError::Permanent(format!(
+                            "`{variable}` is not set"
+                        ))));
+                    }
+                },
+                None => None,
+            };
+            let client = self.http()?;
             match provider {
                 "openai" => {
-                    let key = match &settings.key_env {
-                        Some(variable) => match std::env::var(variable) {
-                            Ok(key) => Some(key),
-                            Err(_) => {
-                                return Ok(Err(CallError::Permanent(format!(
-                                    "`{variable}` is not set"
-                                ))))
-                            }
-                        },
-                        None => None,
-                    };
                     let reply =
-                        openai::call(self.http()?, &settings.config, key.as_deref(), prompt).await;
+                        openai::call(client, &settings.config, key.as_deref(), prompt).await;
+                    Ok(reply.map(|r| (r.text, r.tokens)))
+                }
+                "anthropic" => {
+                    let reply =
+                        anthropic::call(client, &settings.config, key.as_deref(), prompt).await;
                     Ok(reply.map(|r| (r.text, r.tokens)))
                 }
                 "ollama" => {
-                    let reply = ollama::call(self.http()?, &settings.config, prompt).await;
+                    let reply = ollama::call(client, &settings.config, prompt).await;
                     Ok(reply.map(|r| (r.text, r.tokens)))
                 }
                 other => Ok(Err(CallError::Permanent(format!(

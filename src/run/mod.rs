@@ -7,10 +7,12 @@
 //! dependencies ([`engine`]). LLM steps are answered by the deterministic
 //! [`mock`] provider in this build. The result is a [`record::RunRecord`].
 
+pub mod anthropic;
 mod engine;
 mod eval;
 pub mod events;
 mod fetch;
+mod http;
 mod lenient;
 pub mod mock;
 pub mod ollama;

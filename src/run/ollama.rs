@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::http;
 use super::openai::{ModelConfig, Reply};
 use super::prompt::Prompt;
 use super::provider::CallError;
@@ -38,39 +39,16 @@ pub async fn call(
 ) -> Result<Reply, CallError> {
     let base = config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
     let url = format!("{}/api/chat", base.trim_end_matches('/'));
-    let response = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(body(config, prompt).to_string())
-        .send()
-        .await
-        .map_err(|e| {
-            CallError::Server(format!(
-                "no answer from {base}: {}",
-                super::openai::describe(&e)
-            ))
-        })?;
-    let status = response.status().as_u16();
-    let text = response.text().await.map_err(|e| {
-        CallError::Server(format!(
-            "the reply broke off: {}",
-            super::openai::describe(&e)
-        ))
-    })?;
-    if !(200..300).contains(&status) {
-        let message = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(String::from))
-            .unwrap_or_else(|| text.chars().take(200).collect());
-        return Err(match status {
-            429 => CallError::RateLimit {
-                retry_after_ms: None,
-            },
-            500..=599 => CallError::Server(format!("HTTP {status}: {message}")),
-            _ => CallError::Permanent(format!("HTTP {status}: {message}")),
-        });
+    let answer = http::post_json(client, &url, &[], &body(config, prompt)).await?;
+    if !(200..300).contains(&answer.status) {
+        let message = http::error_message(&answer.body, "/error");
+        return Err(http::classify(
+            answer.status,
+            &message,
+            answer.retry_after_ms,
+        ));
     }
-    read_reply(&text)
+    read_reply(&answer.body)
 }
 
 /// The message and counts of a reply; a reply cut by `num_predict` is an

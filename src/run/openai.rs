@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::http;
 use super::prompt::Prompt;
 use super::provider::CallError;
 use super::record::Tokens;
@@ -55,47 +56,21 @@ pub async fn call(
 ) -> Result<Reply, CallError> {
     let base = config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
     let url = format!("{}/chat/completions", base.trim_end_matches('/'));
-    let mut request = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(body(config, prompt).to_string());
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
+    let bearer = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    let answer = http::post_json(client, &url, &headers, &body(config, prompt)).await?;
+    if !(200..300).contains(&answer.status) {
+        let message = http::error_message(&answer.body, "/error/message");
+        return Err(http::classify(
+            answer.status,
+            &message,
+            answer.retry_after_ms,
+        ));
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| CallError::Server(format!("no answer from {base}: {}", describe(&e))))?;
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|seconds| (seconds * 1000.0) as u64);
-    let text = response
-        .text()
-        .await
-        .map_err(|e| CallError::Server(format!("the reply broke off: {}", describe(&e))))?;
-    if !(200..300).contains(&status) {
-        return Err(classify(status, &text, retry_after));
-    }
-    read_reply(&text)
-}
-
-/// An HTTP failure as an error class, with the provider's own message.
-pub fn classify(status: u16, body: &str, retry_after_ms: Option<u64>) -> CallError {
-    let message = serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(String::from))
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    let overloaded = message.to_lowercase().contains("overloaded");
-    match status {
-        429 => CallError::RateLimit { retry_after_ms },
-        500..=599 if overloaded => CallError::RateLimit { retry_after_ms },
-        500..=599 => CallError::Server(format!("HTTP {status}: {message}")),
-        _ => CallError::Permanent(format!("HTTP {status}: {message}")),
-    }
+    read_reply(&answer.body)
 }
 
 /// The text and usage of a successful reply; a reply cut by `max_tokens`
@@ -124,18 +99,6 @@ pub fn read_reply(body: &str) -> Result<Reply, CallError> {
     Ok(Reply { text, tokens })
 }
 
-/// What went wrong with a request, in words that never include the URL (a
-/// base URL may carry credentials).
-pub fn describe(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection refused or unreachable"
-    } else {
-        "the connection failed"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,34 +121,6 @@ mod tests {
                 {"role": "system", "content": "Be brief."},
                 {"role": "user", "content": "Hi"}
             ]})
-        );
-    }
-
-    #[test]
-    fn statuses_and_bodies_are_classified() {
-        assert_eq!(
-            classify(429, "", Some(2000)),
-            CallError::RateLimit {
-                retry_after_ms: Some(2000)
-            }
-        );
-        assert_eq!(
-            classify(529, r#"{"error": {"message": "Overloaded"}}"#, None),
-            CallError::RateLimit {
-                retry_after_ms: None
-            }
-        );
-        assert_eq!(
-            classify(503, "down", None),
-            CallError::Server("HTTP 503: down".into())
-        );
-        assert_eq!(
-            classify(
-                404,
-                r#"{"error": {"message": "The model `x` does not exist"}}"#,
-                None
-            ),
-            CallError::Permanent("HTTP 404: The model `x` does not exist".into())
         );
     }
 
