@@ -1143,3 +1143,35 @@ workflow w() -> string {{
     assert!(head.contains("x-api-key: sk-ant-test"), "{head}");
     assert!(head.contains("anthropic-version: 2023-06-01"), "{head}");
 }
+
+#[test]
+fn a_gemini_server_gets_the_key_in_a_header_not_the_url() {
+    let (url, seen) = serve(vec![(
+        200,
+        "Content-Type: application/json\r\n",
+        r#"{"candidates": [{"content": {"parts": [{"text": "hi"}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 1}}"#,
+    )]);
+    let variable = format!("SPESC_TEST_GEMINI_{}", std::process::id());
+    // A variable only this test reads; set before the run starts.
+    std::env::set_var(&variable, "g-test-key");
+    let text = format!(
+        "model flash {{ provider = gemini  name = \"gemini-2.0-flash\"  base_url = \"{url}\"  api_key_env = \"{variable}\" }}
+workflow w() -> string {{
+  step s: string {{ model = flash  prompt = \"Hi\" }}
+  return s
+}}"
+    );
+    let record = run_text(&text, "w", json!({}), RunOptions::default());
+    assert_eq!(output(&record), &json!("hi"));
+    let heads = seen.lock().unwrap();
+    let head = heads[0].to_ascii_lowercase();
+    assert!(
+        head.starts_with("post /v1beta/models/gemini-2.0-flash:generatecontent http/1.1"),
+        "{head}"
+    );
+    assert!(head.contains("x-goog-api-key: g-test-key"), "{head}");
+    assert!(
+        !head.lines().next().unwrap_or("").contains("g-test-key"),
+        "not in the URL"
+    );
+}

@@ -144,8 +144,8 @@ fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, S
 }
 
 /// Which models can be called: the mock always (and every model with
-/// `--mock`), Ollama (no key), OpenAI-compatible and Anthropic ones when
-/// their key variable is set (or they need none). Refused before any step runs, naming the models.
+/// `--mock`), Ollama (no key), and the others when their key variable is
+/// set (or they need none). Refused before any step runs, naming the models.
 fn providers_available(plan: &crate::plan::Plan, mock: bool) -> Result<(), String> {
     if mock {
         return Ok(());
@@ -160,7 +160,7 @@ fn providers_available(plan: &crate::plan::Plan, mock: bool) -> Result<(), Strin
     for attempt in attempts {
         match attempt.provider.as_str() {
             "mock" | "ollama" => {}
-            "openai" | "anthropic" => {
+            "openai" | "anthropic" | "gemini" => {
                 if let Some(variable) = &attempt.key_env {
                     if std::env::var_os(variable).is_none() {
                         missing.push((variable.clone(), attempt.model.clone()));

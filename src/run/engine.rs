@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::anthropic;
 use super::eval::{Eval, Fault, Scope, Slot};
+use super::gemini;
 use super::lenient;
 use super::mock::{self, Hints};
 use super::ollama;
@@ -785,6 +786,11 @@ impl<'a> Engine<'a> {
                 "anthropic" => {
                     let reply =
                         anthropic::call(client, &settings.config, key.as_deref(), prompt).await;
+                    Ok(reply.map(|r| (r.text, r.tokens)))
+                }
+                "gemini" => {
+                    let reply =
+                        gemini::call(client, &settings.config, key.as_deref(), prompt).await;
                     Ok(reply.map(|r| (r.text, r.tokens)))
                 }
                 "ollama" => {

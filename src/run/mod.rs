@@ -12,6 +12,7 @@ mod engine;
 mod eval;
 pub mod events;
 mod fetch;
+pub mod gemini;
 mod http;
 mod lenient;
 pub mod mock;
