@@ -999,7 +999,7 @@ fn an_openai_compatible_server_answers_with_the_key_in_the_header_only() {
     // A variable only this test reads; set before the run starts.
     std::env::set_var(&variable, "sk-test-secret");
     let text = format!(
-        "model served {{ provider = openai  name = \"tiny\"  base_url = \"{url}/v1\"  api_key_env = \"{variable}\"  temperature = 0.0 }}
+        "model served {{ provider = openai  name = \"tiny\"  base_url = \"{url}/v1\"  api_key_env = \"{variable}\"  temperature = 0.0  price = {{ input = 3.0, output = 15.0 }} }}
 type Facts {{ count: int }}
 workflow w() -> int {{
   step facts: Facts {{ model = served  system = \"Be exact.\"  prompt = \"Count\"  retry = {{ attempts = 3  backoff = constant(1ms) }} }}

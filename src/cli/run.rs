@@ -281,7 +281,12 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
                 None if streamed => {}
                 None => print!("{text}"),
             }
-            eprintln!("run {} succeeded in {} ms", record.id, record.duration_ms);
+            eprintln!(
+                "run {} succeeded in {} ms{}",
+                record.id,
+                record.duration_ms,
+                totals(record)
+            );
             exit::OK
         }
         Outcome::Failed { step, error } => {
@@ -291,7 +296,12 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
                     eprintln!("  attempt {}: {why}", n + 1);
                 }
             }
-            eprintln!("run {} failed in {} ms", record.id, record.duration_ms);
+            eprintln!(
+                "run {} failed in {} ms{}",
+                record.id,
+                record.duration_ms,
+                totals(record)
+            );
             exit::ERRORS
         }
         Outcome::Waiting { step, question } => {
@@ -303,4 +313,17 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
             WAITING
         }
     }
+}
+
+/// ` · 1234 tokens · $0.0123` when the run used any.
+fn totals(record: &RunRecord) -> String {
+    let tokens = record.totals.tokens.prompt + record.totals.tokens.completion;
+    let mut out = String::new();
+    if tokens > 0 {
+        out.push_str(&format!(" · {tokens} tokens"));
+    }
+    if let Some(cost) = record.totals.cost {
+        out.push_str(&format!(" · ${cost:.4}"));
+    }
+    out
 }

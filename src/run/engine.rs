@@ -64,6 +64,8 @@ struct ModelSettings {
     provider: String,
     key_env: Option<String>,
     config: openai::ModelConfig,
+    /// `price = { input = 3.0, output = 15.0 }`: dollars per million tokens.
+    price: Option<(f64, f64)>,
 }
 
 /// How an LLM step was answered, for its record.
@@ -72,6 +74,7 @@ struct Answered {
     repairs: Vec<String>,
     prompt: String,
     tokens: Tokens,
+    cost: Option<f64>,
 }
 
 /// A model's circuit breaker: consecutive failures, and until when it is
@@ -843,7 +846,19 @@ impl<'a> Engine<'a> {
         };
         let provider = text("provider").unwrap_or_default();
         let base_url = text("base_url");
+        let price = match find("price") {
+            Some(SettingValue::Block(inner, _)) => {
+                let rate =
+                    |key: &str| match crate::check::config::find(inner, key).map(|s| &s.value) {
+                        Some(SettingValue::Expr(e)) => crate::check::config::number(e),
+                        _ => None,
+                    };
+                Some((rate("input").unwrap_or(0.0), rate("output").unwrap_or(0.0)))
+            }
+            _ => None,
+        };
         ModelSettings {
+            price,
             key_env: crate::check::config::api_key_variable(
                 Some(&provider),
                 base_url.as_deref(),
@@ -1225,6 +1240,9 @@ impl<'a> Engine<'a> {
             prompt: crate::check::estimate_tokens(prompt.chars().count()),
             completion: crate::check::estimate_tokens(reply.chars().count()),
         });
+        let cost = self.model_settings(model).price.map(|(input, output)| {
+            (tokens.prompt as f64 * input + tokens.completion as f64 * output) / 1_000_000.0
+        });
         self.answers_by.borrow_mut().insert(
             id.to_string(),
             Answered {
@@ -1232,6 +1250,7 @@ impl<'a> Engine<'a> {
                 repairs,
                 prompt,
                 tokens,
+                cost,
             },
         );
     }
@@ -1310,7 +1329,8 @@ impl<'a> Engine<'a> {
                 .unwrap_or_default(),
             retried: self.retried.borrow_mut().remove(id).unwrap_or_default(),
             prompt: answered.as_ref().map(|a| a.prompt.clone()),
-            tokens: answered.map(|a| a.tokens),
+            tokens: answered.as_ref().map(|a| a.tokens),
+            cost: answered.and_then(|a| a.cost),
             output: None,
         };
         self.options

@@ -203,7 +203,12 @@ fn run_program(
             Err(Stop::Waiting { step, question }) => Outcome::Waiting { step, question },
         },
         duration_ms: started.elapsed().as_millis() as u64,
+        totals: record::Totals::default(),
         steps: engine.steps.into_inner(),
+    };
+    let record = RunRecord {
+        totals: record::Totals::of(&record.steps),
+        ..record
     };
     options.events.send(events::Event::RunFinished {
         outcome: &record.outcome,

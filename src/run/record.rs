@@ -46,6 +46,9 @@ pub struct StepRecord {
     /// the mock, estimated at four characters per token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
+    /// What the call cost, from the model's `price` (per million tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
     /// The step's value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
@@ -74,5 +77,30 @@ pub struct RunRecord {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub duration_ms: u64,
+    /// Tokens and cost over every step.
+    pub totals: Totals,
     pub steps: Vec<StepRecord>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub tokens: Tokens,
+    /// `null` when no model used declares a `price`.
+    pub cost: Option<f64>,
+}
+
+impl Totals {
+    pub fn of(steps: &[StepRecord]) -> Totals {
+        let mut totals = Totals::default();
+        for step in steps {
+            if let Some(tokens) = step.tokens {
+                totals.tokens.prompt += tokens.prompt;
+                totals.tokens.completion += tokens.completion;
+            }
+            if let Some(cost) = step.cost {
+                totals.cost = Some(totals.cost.unwrap_or(0.0) + cost);
+            }
+        }
+        totals
+    }
 }

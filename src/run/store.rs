@@ -59,6 +59,7 @@ mod tests {
                 output: serde_json::json!("done"),
             },
             duration_ms: 1,
+            totals: Default::default(),
             steps: Vec::new(),
         };
         let id = store.save(&mut record).expect("saved");
