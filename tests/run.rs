@@ -1046,7 +1046,7 @@ workflow w() -> string {{
   step s: string {{ model = served  prompt = \"Hi\" }}
   return s
 }}",
-        url.replace("127.0.0.1", "localhost")
+        url
     );
     let record = run_text(&text, "w", json!({}), RunOptions::default());
     match &record.outcome {
