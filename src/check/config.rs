@@ -493,6 +493,14 @@ fn word(value: &SettingValue) -> Option<&str> {
     }
 }
 
+/// A setting written as a plain string or a bare word: `name = "gpt-4o"`,
+/// `provider = openai`.
+pub fn text_value(value: &SettingValue) -> Option<String> {
+    word(value)
+        .map(String::from)
+        .or_else(|| string_value(value))
+}
+
 fn string_value(value: &SettingValue) -> Option<String> {
     match value {
         SettingValue::Expr(Expr {

@@ -94,11 +94,7 @@ impl<'a> Body<'_, 'a> {
                 then,
                 otherwise,
             } => {
-                let narrowed = self.guard(condition);
-                self.push_frame();
-                if let Some((name, binding)) = narrowed {
-                    self.bind(name, binding);
-                }
+                self.enter_guarded(condition);
                 let then_ty = self.block(then, expected);
                 self.pop_frame();
                 let else_ty = self.expr(otherwise, expected);
@@ -247,6 +243,17 @@ impl<'a> Body<'_, 'a> {
             );
         }
         binding.ty
+    }
+
+    /// Checks an `if` condition and opens the scope of its branch, where
+    /// an optional name tested alone is narrowed to its value. The caller
+    /// pops the frame after the branch.
+    fn enter_guarded(&mut self, condition: &'a Expr) {
+        let narrowed = self.guard(condition);
+        self.push_frame();
+        if let Some((name, binding)) = narrowed {
+            self.bind(name, binding);
+        }
     }
 
     /// `if x` / `{% if x %}`: a `bool`, or an optional name, which is
@@ -791,11 +798,7 @@ impl<'a> Body<'_, 'a> {
                     otherwise,
                     ..
                 } => {
-                    let narrowed = self.guard(condition);
-                    self.push_frame();
-                    if let Some((name, binding)) = narrowed {
-                        self.bind(name, binding);
-                    }
+                    self.enter_guarded(condition);
                     self.template(then);
                     self.pop_frame();
                     if let Some(otherwise) = otherwise {

@@ -324,13 +324,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     _ => None,
                 });
                 let ty = if when.is_some() { Ty::optional(ty) } else { ty };
-                let kind = match &step.action {
-                    Action::Llm => NodeKind::Llm,
-                    Action::Call { .. } => NodeKind::Call,
-                    Action::Exec(_) => NodeKind::Exec,
-                    Action::Fetch(_) => NodeKind::Fetch,
-                    Action::Ask(_) => NodeKind::Ask,
-                };
+                let kind = NodeKind::of(&step.action);
                 let node = self.new_node(&step.name, kind, when);
                 let untrusted = kind == NodeKind::Fetch;
                 self.bind(

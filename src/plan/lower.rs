@@ -6,7 +6,7 @@ use super::{
     defaults, fingerprint, AttemptPlan, Backoff, ForPlan, LoopPlan, NodeKind, NodePlan, ParamPlan,
     Parent, Plan, Policy, RetryPlan, WorkflowPlan, SCHEMA_VERSION,
 };
-use crate::check::config::{duration_ms, find, int_value, number};
+use crate::check::config::{duration_ms, find, int_value, number, text_value};
 use crate::check::decls::{DeclKind, Decls};
 use crate::check::program::Program;
 use crate::check::visit_names;
@@ -318,13 +318,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
 
     fn step(&mut self, step: &'a StepDecl, prefix: &str, parent: Option<Parent>) {
         let id = format!("{prefix}{}", step.name.name);
-        let kind = match &step.action {
-            Action::Llm => NodeKind::Llm,
-            Action::Call { .. } => NodeKind::Call,
-            Action::Exec(_) => NodeKind::Exec,
-            Action::Fetch(_) => NodeKind::Fetch,
-            Action::Ask(_) => NodeKind::Ask,
-        };
+        let kind = NodeKind::of(&step.action);
         let mut node = self.node(&step.name, &id, kind, parent);
         node.doc = step.doc.as_ref().map(|d| d.text.clone());
         node.ty = Some(dump::ty(&step.ty));
@@ -440,17 +434,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
                     Some(DeclKind::Model(m)) => m.settings.as_slice(),
                     _ => &[],
                 };
-                let text = |key: &str| match find(settings, key).map(|s| &s.value) {
-                    Some(SettingValue::Expr(Expr {
-                        kind: ExprKind::String(t),
-                        ..
-                    })) => t.as_plain(),
-                    Some(SettingValue::Expr(Expr {
-                        kind: ExprKind::Name(n),
-                        ..
-                    })) => Some(n.name.clone()),
-                    _ => None,
-                };
+                let text = |key: &str| find(settings, key).and_then(|s| text_value(&s.value));
                 let provider = text("provider").unwrap_or_default();
                 let key_env = crate::check::config::api_key_variable(
                     Some(&provider),
@@ -542,7 +526,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
             attempts,
             backoff: find(settings, "backoff").map_or(default_backoff(), |s| backoff(&s.value)),
             jitter: find(settings, "jitter")
-                .and_then(|s| word(&s.value))
+                .and_then(|s| text_value(&s.value))
                 .unwrap_or_else(|| defaults::JITTER.to_string()),
             on: match find(settings, "on").map(|s| &s.value) {
                 Some(SettingValue::Expr(Expr {
@@ -688,16 +672,6 @@ fn backoff(value: &SettingValue) -> Backoff {
                 .and_then(duration_ms)
                 .unwrap_or(defaults::BACKOFF_MAX_MS),
         },
-    }
-}
-
-fn word(value: &SettingValue) -> Option<String> {
-    match value {
-        SettingValue::Expr(Expr {
-            kind: ExprKind::Name(n),
-            ..
-        }) => Some(n.name.clone()),
-        _ => None,
     }
 }
 

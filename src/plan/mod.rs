@@ -83,6 +83,18 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// The kind of a step, by its action.
+    pub fn of(action: &crate::syntax::ast::Action) -> NodeKind {
+        use crate::syntax::ast::Action;
+        match action {
+            Action::Llm => NodeKind::Llm,
+            Action::Call { .. } => NodeKind::Call,
+            Action::Exec(_) => NodeKind::Exec,
+            Action::Fetch(_) => NodeKind::Fetch,
+            Action::Ask(_) => NodeKind::Ask,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             NodeKind::Llm => "llm",

@@ -4,10 +4,8 @@
 use serde_json::{json, Value};
 
 use super::http;
-use super::openai::{ModelConfig, Reply};
 use super::prompt::Prompt;
-use super::provider::CallError;
-use super::record::Tokens;
+use super::provider::{reply, CallError, ModelConfig, Reply};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";
@@ -36,56 +34,44 @@ pub async fn call(
     key: Option<&str>,
     prompt: &Prompt,
 ) -> Result<Reply, CallError> {
-    let base = config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-    let url = format!("{}/v1/messages", base.trim_end_matches('/'));
+    let url = config.url(DEFAULT_BASE_URL, "/v1/messages");
     let mut headers = vec![("anthropic-version", API_VERSION)];
     if let Some(key) = key {
         headers.push(("x-api-key", key));
     }
-    let answer = http::post_json(client, &url, &headers, &body(config, prompt)).await?;
-    if !(200..300).contains(&answer.status) {
-        let message = http::error_message(&answer.body, "/error/message");
-        return Err(http::classify(
-            answer.status,
-            &message,
-            answer.retry_after_ms,
-        ));
-    }
-    read_reply(&answer.body)
+    let value = http::exchange(
+        client,
+        &url,
+        &headers,
+        &body(config, prompt),
+        "/error/message",
+    )
+    .await?;
+    read_reply(&value)
 }
 
-/// The text blocks and usage of a reply; a reply cut by `max_tokens` is
-/// an error that says so.
-pub fn read_reply(body: &str) -> Result<Reply, CallError> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| CallError::Server(format!("the reply is not JSON: {e}")))?;
-    let blocks = value["content"]
-        .as_array()
-        .ok_or_else(|| CallError::Server("the reply has no content".to_string()))?;
-    let text: String = blocks
-        .iter()
-        .filter(|b| b["type"] == "text")
-        .filter_map(|b| b["text"].as_str())
-        .collect();
-    if value["stop_reason"] == "max_tokens" {
-        return Err(CallError::Permanent(
-            "the reply was cut off by `max_tokens`; raise it on the model".to_string(),
-        ));
-    }
-    let usage = &value["usage"];
-    let tokens = match (
-        usage["input_tokens"].as_u64(),
-        usage["output_tokens"].as_u64(),
-    ) {
-        (Some(prompt), Some(completion)) => Some(Tokens { prompt, completion }),
-        _ => None,
-    };
-    Ok(Reply { text, tokens })
+/// The text blocks joined and the usage; `stop_reason: "max_tokens"` is
+/// a reply cut off.
+pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
+    let text = value["content"].as_array().map(|blocks| {
+        blocks
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .filter_map(|b| b["text"].as_str())
+            .collect()
+    });
+    reply(
+        text,
+        value["stop_reason"] == "max_tokens",
+        value["usage"]["input_tokens"].as_u64(),
+        value["usage"]["output_tokens"].as_u64(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::record::Tokens;
 
     #[test]
     fn the_system_prompt_has_its_own_field_and_max_tokens_is_always_sent() {
@@ -109,7 +95,7 @@ mod tests {
         let ok = r#"{"content": [{"type": "text", "text": "hel"}, {"type": "text", "text": "lo"}],
                      "stop_reason": "end_turn", "usage": {"input_tokens": 10, "output_tokens": 2}}"#;
         assert_eq!(
-            read_reply(ok),
+            read_reply(&serde_json::from_str(ok).unwrap()),
             Ok(Reply {
                 text: "hello".into(),
                 tokens: Some(Tokens {
@@ -119,6 +105,6 @@ mod tests {
             })
         );
         let cut = r#"{"content": [{"type": "text", "text": "he"}], "stop_reason": "max_tokens"}"#;
-        assert!(read_reply(cut).is_err());
+        assert!(read_reply(&serde_json::from_str(cut).unwrap()).is_err());
     }
 }

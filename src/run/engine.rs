@@ -19,7 +19,7 @@ use super::mock::{self, Hints};
 use super::ollama;
 use super::openai;
 use super::prompt::Prompt;
-use super::provider::{CallError, Script, Scripted};
+use super::provider::{CallError, ModelConfig, Script, Scripted};
 use super::record::{StepRecord, StepStatus, Tokens};
 use super::value::{conform, render, truthy};
 use super::{RunOptions, Stop};
@@ -38,6 +38,8 @@ pub struct Engine<'a> {
     program: &'a Program,
     decls: Decls<'a>,
     plan: &'a Plan,
+    /// Plan nodes by (workflow, id): every step looks its policy up.
+    nodes: HashMap<(&'a str, &'a str), &'a NodePlan>,
     options: &'a RunOptions,
     /// Component texts by name (front matter removed).
     components: HashMap<String, String>,
@@ -63,7 +65,7 @@ pub struct Engine<'a> {
 struct ModelSettings {
     provider: String,
     key_env: Option<String>,
-    config: openai::ModelConfig,
+    config: ModelConfig,
     /// `price = { input = 3.0, output = 15.0 }`: dollars per million tokens.
     price: Option<(f64, f64)>,
 }
@@ -122,6 +124,15 @@ impl<'a> Engine<'a> {
             program,
             decls,
             plan,
+            nodes: plan
+                .workflows
+                .iter()
+                .flat_map(|w| {
+                    w.nodes
+                        .iter()
+                        .map(move |n| ((w.name.as_str(), n.id.as_str()), n))
+                })
+                .collect(),
             options,
             components,
             limiter: Semaphore::new(max_concurrency.max(1)),
@@ -829,17 +840,7 @@ impl<'a> Engine<'a> {
             });
         let settings: &[crate::syntax::ast::Setting] = settings.map_or(&[], |s| s.as_slice());
         let find = |key: &str| crate::check::config::find(settings, key).map(|s| &s.value);
-        let text = |key: &str| match find(key) {
-            Some(SettingValue::Expr(Expr {
-                kind: ExprKind::String(t),
-                ..
-            })) => t.as_plain(),
-            Some(SettingValue::Expr(Expr {
-                kind: ExprKind::Name(n),
-                ..
-            })) => Some(n.name.clone()),
-            _ => None,
-        };
+        let text = |key: &str| find(key).and_then(crate::check::config::text_value);
         let number = |key: &str| match find(key) {
             Some(SettingValue::Expr(e)) => crate::check::config::number(e),
             _ => None,
@@ -864,7 +865,7 @@ impl<'a> Engine<'a> {
                 base_url.as_deref(),
                 text("api_key_env"),
             ),
-            config: openai::ModelConfig {
+            config: ModelConfig {
                 name: text("name").unwrap_or_else(|| model.to_string()),
                 base_url,
                 temperature: number("temperature"),
@@ -1304,7 +1305,9 @@ impl<'a> Engine<'a> {
     }
 
     fn node(&self, scope: &Rc<Scope<'a>>, id: &str) -> Option<&'a NodePlan> {
-        scope.place().workflow.nodes.iter().find(|n| n.id == id)
+        self.nodes
+            .get(&(scope.place().workflow.name.as_str(), id))
+            .copied()
     }
 
     fn note(

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::engine::Engine;
 use super::eval::{Eval, Fault, Scope};
+use super::http;
 use super::value::render;
 use crate::check::types::Ty;
 use crate::syntax::ast::{ActionBlock, SettingValue};
@@ -67,27 +68,19 @@ impl<'a> Engine<'a> {
             };
         }
         let response = request.send().await.map_err(|e| transport(&url, &e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .map(|seconds| (seconds * 1000.0) as u64);
-            let message = format!("`{url}` answered HTTP {}", status.as_u16());
-            return Err(match status.as_u16() {
-                429 => Fault::Retryable {
-                    class: "rate_limit",
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            // The providers' classes: 429 and 5xx may pass on another try.
+            let wait = http::retry_after_ms(response.headers());
+            let class = http::classify(status, "", wait).class();
+            let message = format!("`{url}` answered HTTP {status}");
+            return Err(match class {
+                "permanent" => Fault::Error(message),
+                class => Fault::Retryable {
+                    class,
                     message,
-                    wait_ms: retry_after,
+                    wait_ms: wait,
                 },
-                500..=599 => Fault::Retryable {
-                    class: "server_error",
-                    message,
-                    wait_ms: retry_after,
-                },
-                _ => Fault::Error(message),
             });
         }
         let text = response.text().await.map_err(|e| transport(&url, &e))?;

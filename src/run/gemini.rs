@@ -6,10 +6,8 @@
 use serde_json::{json, Value};
 
 use super::http;
-use super::openai::{ModelConfig, Reply};
 use super::prompt::Prompt;
-use super::provider::CallError;
-use super::record::Tokens;
+use super::provider::{reply, CallError, ModelConfig, Reply};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 
@@ -31,60 +29,46 @@ pub fn body(config: &ModelConfig, prompt: &Prompt) -> Value {
     body
 }
 
+/// Sends one request. The key goes in `x-goog-api-key` only.
 pub async fn call(
     client: &reqwest::Client,
     config: &ModelConfig,
     key: Option<&str>,
     prompt: &Prompt,
 ) -> Result<Reply, CallError> {
-    let base = config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-    let url = format!(
-        "{}/v1beta/models/{}:generateContent",
-        base.trim_end_matches('/'),
-        config.name
-    );
+    let path = format!("/v1beta/models/{}:generateContent", config.name);
+    let url = config.url(DEFAULT_BASE_URL, &path);
     let headers: Vec<(&str, &str)> = key.iter().map(|k| ("x-goog-api-key", *k)).collect();
-    let answer = http::post_json(client, &url, &headers, &body(config, prompt)).await?;
-    if !(200..300).contains(&answer.status) {
-        let message = http::error_message(&answer.body, "/error/message");
-        return Err(http::classify(
-            answer.status,
-            &message,
-            answer.retry_after_ms,
-        ));
-    }
-    read_reply(&answer.body)
+    let value = http::exchange(
+        client,
+        &url,
+        &headers,
+        &body(config, prompt),
+        "/error/message",
+    )
+    .await?;
+    read_reply(&value)
 }
 
-/// The first candidate's text parts and the usage; a reply cut by
-/// `maxOutputTokens` is an error that says so.
-pub fn read_reply(body: &str) -> Result<Reply, CallError> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| CallError::Server(format!("the reply is not JSON: {e}")))?;
+/// The first candidate's text parts joined and the usage;
+/// `finishReason: "MAX_TOKENS"` is a reply cut off.
+pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
     let candidate = &value["candidates"][0];
-    let parts = candidate["content"]["parts"]
+    let text = candidate["content"]["parts"]
         .as_array()
-        .ok_or_else(|| CallError::Server("the reply has no content".to_string()))?;
-    let text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
-    if candidate["finishReason"] == "MAX_TOKENS" {
-        return Err(CallError::Permanent(
-            "the reply was cut off by `max_tokens`; raise it on the model".to_string(),
-        ));
-    }
-    let usage = &value["usageMetadata"];
-    let tokens = match (
-        usage["promptTokenCount"].as_u64(),
-        usage["candidatesTokenCount"].as_u64(),
-    ) {
-        (Some(prompt), Some(completion)) => Some(Tokens { prompt, completion }),
-        _ => None,
-    };
-    Ok(Reply { text, tokens })
+        .map(|parts| parts.iter().filter_map(|p| p["text"].as_str()).collect());
+    reply(
+        text,
+        candidate["finishReason"] == "MAX_TOKENS",
+        value["usageMetadata"]["promptTokenCount"].as_u64(),
+        value["usageMetadata"]["candidatesTokenCount"].as_u64(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::record::Tokens;
 
     #[test]
     fn requests_use_contents_system_instruction_and_generation_config() {
@@ -113,7 +97,7 @@ mod tests {
         let ok = r#"{"candidates": [{"content": {"parts": [{"text": "he"}, {"text": "y"}]}, "finishReason": "STOP"}],
                      "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 1}}"#;
         assert_eq!(
-            read_reply(ok),
+            read_reply(&serde_json::from_str(ok).unwrap()),
             Ok(Reply {
                 text: "hey".into(),
                 tokens: Some(Tokens {
@@ -123,6 +107,6 @@ mod tests {
             })
         );
         let cut = r#"{"candidates": [{"content": {"parts": [{"text": "h"}]}, "finishReason": "MAX_TOKENS"}]}"#;
-        assert!(read_reply(cut).is_err());
+        assert!(read_reply(&serde_json::from_str(cut).unwrap()).is_err());
     }
 }

@@ -1,25 +1,21 @@
-//! What the providers share: one JSON POST with the status, the
-//! `Retry-After` wait and the body back, and the error classes of HTTP
-//! statuses. Nothing here puts a URL or a header in an error: a base URL
+//! What the providers (and `fetch`) share: one JSON exchange, the
+//! `Retry-After` wait, and the error classes of HTTP statuses. Nothing here puts a URL or a header in an error: a base URL
 //! may carry credentials, a header does.
 
 use serde_json::Value;
 
 use super::provider::CallError;
 
-/// The answer to a request: status, `Retry-After` in ms, body text.
-pub struct Answer {
-    pub status: u16,
-    pub retry_after_ms: Option<u64>,
-    pub body: String,
-}
-
-pub async fn post_json(
+/// POSTs `body` as JSON and gives back the reply's JSON. A failed status
+/// becomes its error class ([`classify`]) with the provider's own message,
+/// found at `error_at` (a JSON pointer) in the error body.
+pub async fn exchange(
     client: &reqwest::Client,
     url: &str,
     headers: &[(&str, &str)],
     body: &Value,
-) -> Result<Answer, CallError> {
+    error_at: &str,
+) -> Result<Value, CallError> {
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -32,21 +28,25 @@ pub async fn post_json(
         .await
         .map_err(|e| CallError::Server(format!("no answer: {}", describe(&e))))?;
     let status = response.status().as_u16();
-    let retry_after_ms = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|seconds| (seconds * 1000.0) as u64);
-    let body = response
+    let wait = retry_after_ms(response.headers());
+    let text = response
         .text()
         .await
         .map_err(|e| CallError::Server(format!("the reply broke off: {}", describe(&e))))?;
-    Ok(Answer {
-        status,
-        retry_after_ms,
-        body,
-    })
+    if !(200..300).contains(&status) {
+        return Err(classify(status, &error_message(&text, error_at), wait));
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| CallError::Server(format!("the reply is not JSON: {e}")))
+}
+
+/// `Retry-After` in milliseconds, when given in seconds.
+pub fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|seconds| (seconds * 1000.0) as u64)
 }
 
 /// A failed status as an error class: 429 (and "overloaded") wait and try
@@ -72,7 +72,7 @@ pub fn error_message(body: &str, pointer: &str) -> String {
 }
 
 /// What went wrong with a request, in words without the URL.
-fn describe(error: &reqwest::Error) -> &'static str {
+pub fn describe(error: &reqwest::Error) -> &'static str {
     if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

@@ -4,10 +4,8 @@
 use serde_json::{json, Value};
 
 use super::http;
-use super::openai::{ModelConfig, Reply};
 use super::prompt::Prompt;
-use super::provider::CallError;
-use super::record::Tokens;
+use super::provider::{reply, CallError, ModelConfig, Reply};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
 
@@ -32,52 +30,31 @@ pub fn body(config: &ModelConfig, prompt: &Prompt) -> Value {
     body
 }
 
+/// Sends one chat request (no key: Ollama has none).
 pub async fn call(
     client: &reqwest::Client,
     config: &ModelConfig,
     prompt: &Prompt,
 ) -> Result<Reply, CallError> {
-    let base = config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-    let url = format!("{}/api/chat", base.trim_end_matches('/'));
-    let answer = http::post_json(client, &url, &[], &body(config, prompt)).await?;
-    if !(200..300).contains(&answer.status) {
-        let message = http::error_message(&answer.body, "/error");
-        return Err(http::classify(
-            answer.status,
-            &message,
-            answer.retry_after_ms,
-        ));
-    }
-    read_reply(&answer.body)
+    let url = config.url(DEFAULT_BASE_URL, "/api/chat");
+    let value = http::exchange(client, &url, &[], &body(config, prompt), "/error").await?;
+    read_reply(&value)
 }
 
-/// The message and counts of a reply; a reply cut by `num_predict` is an
-/// error that says so.
-pub fn read_reply(body: &str) -> Result<Reply, CallError> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| CallError::Server(format!("the reply is not JSON: {e}")))?;
-    let text = value["message"]["content"]
-        .as_str()
-        .ok_or_else(|| CallError::Server("the reply has no message".to_string()))?
-        .to_string();
-    if value["done_reason"] == "length" {
-        return Err(CallError::Permanent(
-            "the reply was cut off by `max_tokens`; raise it on the model".to_string(),
-        ));
-    }
-    let tokens = match (
+/// The message and the counts; `done_reason: "length"` is a reply cut off.
+pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
+    reply(
+        value["message"]["content"].as_str().map(String::from),
+        value["done_reason"] == "length",
         value["prompt_eval_count"].as_u64(),
         value["eval_count"].as_u64(),
-    ) {
-        (Some(prompt), Some(completion)) => Some(Tokens { prompt, completion }),
-        _ => None,
-    };
-    Ok(Reply { text, tokens })
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::record::Tokens;
 
     #[test]
     fn requests_use_ollamas_names_and_never_stream() {
@@ -103,7 +80,7 @@ mod tests {
         let ok = r#"{"message": {"role": "assistant", "content": "hi"}, "done": true,
                      "done_reason": "stop", "prompt_eval_count": 9, "eval_count": 2}"#;
         assert_eq!(
-            read_reply(ok),
+            read_reply(&serde_json::from_str(ok).unwrap()),
             Ok(Reply {
                 text: "hi".into(),
                 tokens: Some(Tokens {
@@ -113,6 +90,6 @@ mod tests {
             })
         );
         let cut = r#"{"message": {"content": "h"}, "done_reason": "length"}"#;
-        assert!(read_reply(cut).is_err());
+        assert!(read_reply(&serde_json::from_str(cut).unwrap()).is_err());
     }
 }

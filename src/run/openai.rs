@@ -6,28 +6,9 @@ use serde_json::{json, Value};
 
 use super::http;
 use super::prompt::Prompt;
-use super::provider::CallError;
-use super::record::Tokens;
-
-/// What a call needs to know about the model.
-#[derive(Clone, Debug, Default)]
-pub struct ModelConfig {
-    /// The provider-side model name (`gpt-4o-mini`).
-    pub name: String,
-    /// The API root, `https://api.openai.com/v1` unless set.
-    pub base_url: Option<String>,
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<u64>,
-}
+use super::provider::{reply, CallError, ModelConfig, Reply};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-
-/// A reply: its text and the tokens the provider counted.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reply {
-    pub text: String,
-    pub tokens: Option<Tokens>,
-}
 
 /// The request body for a prompt.
 pub fn body(config: &ModelConfig, prompt: &Prompt) -> Value {
@@ -54,54 +35,39 @@ pub async fn call(
     key: Option<&str>,
     prompt: &Prompt,
 ) -> Result<Reply, CallError> {
-    let base = config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-    let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    let url = config.url(DEFAULT_BASE_URL, "/chat/completions");
     let bearer = key.map(|k| format!("Bearer {k}"));
     let headers: Vec<(&str, &str)> = bearer
         .iter()
         .map(|b| ("authorization", b.as_str()))
         .collect();
-    let answer = http::post_json(client, &url, &headers, &body(config, prompt)).await?;
-    if !(200..300).contains(&answer.status) {
-        let message = http::error_message(&answer.body, "/error/message");
-        return Err(http::classify(
-            answer.status,
-            &message,
-            answer.retry_after_ms,
-        ));
-    }
-    read_reply(&answer.body)
+    let value = http::exchange(
+        client,
+        &url,
+        &headers,
+        &body(config, prompt),
+        "/error/message",
+    )
+    .await?;
+    read_reply(&value)
 }
 
-/// The text and usage of a successful reply; a reply cut by `max_tokens`
-/// is an error that says so.
-pub fn read_reply(body: &str) -> Result<Reply, CallError> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| CallError::Server(format!("the reply is not JSON: {e}")))?;
+/// The first choice's text and the usage; `finish_reason: "length"` is a
+/// reply cut off.
+pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
     let choice = &value["choices"][0];
-    let text = choice["message"]["content"]
-        .as_str()
-        .ok_or_else(|| CallError::Server("the reply has no message".to_string()))?
-        .to_string();
-    if choice["finish_reason"] == "length" {
-        return Err(CallError::Permanent(
-            "the reply was cut off by `max_tokens`; raise it on the model".to_string(),
-        ));
-    }
-    let usage = &value["usage"];
-    let tokens = match (
-        usage["prompt_tokens"].as_u64(),
-        usage["completion_tokens"].as_u64(),
-    ) {
-        (Some(prompt), Some(completion)) => Some(Tokens { prompt, completion }),
-        _ => None,
-    };
-    Ok(Reply { text, tokens })
+    reply(
+        choice["message"]["content"].as_str().map(String::from),
+        choice["finish_reason"] == "length",
+        value["usage"]["prompt_tokens"].as_u64(),
+        value["usage"]["completion_tokens"].as_u64(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::record::Tokens;
 
     #[test]
     fn requests_carry_system_and_user_messages_and_options() {
@@ -129,7 +95,7 @@ mod tests {
         let ok = r#"{"choices": [{"message": {"content": "hello"}, "finish_reason": "stop"}],
                      "usage": {"prompt_tokens": 12, "completion_tokens": 3}}"#;
         assert_eq!(
-            read_reply(ok),
+            read_reply(&serde_json::from_str(ok).unwrap()),
             Ok(Reply {
                 text: "hello".into(),
                 tokens: Some(Tokens {
@@ -140,7 +106,7 @@ mod tests {
         );
         let cut = r#"{"choices": [{"message": {"content": "hel"}, "finish_reason": "length"}]}"#;
         assert!(
-            matches!(read_reply(cut), Err(CallError::Permanent(m)) if m.contains("max_tokens"))
+            matches!(read_reply(&serde_json::from_str(cut).unwrap()), Err(CallError::Permanent(m)) if m.contains("max_tokens"))
         );
     }
 }

@@ -6,6 +6,54 @@ use std::collections::{HashMap, VecDeque};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::record::Tokens;
+
+/// What a call needs to know about the model.
+#[derive(Clone, Debug, Default)]
+pub struct ModelConfig {
+    /// The provider-side model name (`gpt-4o-mini`).
+    pub name: String,
+    /// The API root; each provider has its default.
+    pub base_url: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+}
+
+impl ModelConfig {
+    /// `{base_url or default}{path}`.
+    pub fn url(&self, default_base: &str, path: &str) -> String {
+        let base = self.base_url.as_deref().unwrap_or(default_base);
+        format!("{}{path}", base.trim_end_matches('/'))
+    }
+}
+
+/// A reply: its text and the tokens the provider counted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub text: String,
+    pub tokens: Option<Tokens>,
+}
+
+/// A reply from the parts every provider has: the text (if any), whether
+/// it was cut off by the token limit, and the two token counts.
+pub fn reply(
+    text: Option<String>,
+    cut_off: bool,
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+) -> Result<Reply, CallError> {
+    let text = text.ok_or_else(|| CallError::Server("the reply has no message".to_string()))?;
+    if cut_off {
+        return Err(CallError::Permanent(
+            "the reply was cut off by `max_tokens`; raise it on the model".to_string(),
+        ));
+    }
+    let tokens = prompt_tokens
+        .zip(completion_tokens)
+        .map(|(prompt, completion)| Tokens { prompt, completion });
+    Ok(Reply { text, tokens })
+}
+
 /// Why a model call gave no reply, classified as the retry policy's `on`
 /// classes name them.
 #[derive(Clone, Debug, PartialEq)]
