@@ -306,7 +306,7 @@ fn a_mock_script_drives_failures_from_the_command_line() {
     let (failed, _) = spesc_elsewhere("script", &["run", &hello, "--mock-script", &script]);
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     assert!(
-        stderr(&failed).contains("error: step `greeting` failed: model `fast`: HTTP 401"),
+        stderr(&failed).contains("error: step `greeting` failed: model `fast` (mock): HTTP 401"),
         "{}",
         stderr(&failed)
     );
@@ -396,7 +396,7 @@ fn events_stream_as_json_lines() {
             "run_finished"
         ]
     );
-    assert_eq!(events[2]["error"], "model `fast`: HTTP 503");
+    assert_eq!(events[2]["error"], "model `fast` (mock): HTTP 503");
     assert_eq!(events[3]["attempts"], 2);
     assert_eq!(events[4]["status"], "succeeded");
     assert!(events[4]["output"].is_string());

@@ -420,7 +420,7 @@ fn a_failed_run_compensates_in_reverse_completion_order() {
 
 fn scripted(script: &str) -> RunOptions {
     RunOptions {
-        script: spesc::run::provider::Script::parse(script).expect("a valid script"),
+        script: spesc::run::script::Script::parse(script).expect("a valid script"),
         ..RunOptions::default()
     }
 }
@@ -455,7 +455,7 @@ fn a_rate_limit_waits_for_retry_after_then_succeeds() {
     assert_eq!(step.attempts, 2);
     assert_eq!(
         step.retried,
-        ["model `first`: rate limited (retry after 300 ms)"]
+        ["model `first` (mock): rate limited (retry after 300 ms)"]
     );
 }
 
@@ -594,7 +594,7 @@ fn an_attempt_that_times_out_is_cancelled_and_retried() {
     let s = record.steps.iter().find(|s| s.id == "s").unwrap();
     assert_eq!(s.status, StepStatus::Succeeded);
     assert_eq!(s.attempts, 2);
-    assert_eq!(s.retried, ["model `first`: no reply within 100 ms"]);
+    assert_eq!(s.retried, ["model `first` (mock): no reply within 100 ms"]);
     match &record.outcome {
         Outcome::Failed { step, error } => {
             assert_eq!(step, "t");
@@ -971,7 +971,7 @@ fn on_error_degrades_and_the_run_continues() {
     assert_eq!(output(&record), &json!("0 / nothing to report"));
     let facts = record.steps.iter().find(|s| s.id == "facts").unwrap();
     assert_eq!(facts.status, StepStatus::Degraded);
-    assert_eq!(facts.error.as_deref(), Some("model `first`: HTTP 500"));
+    assert_eq!(facts.error.as_deref(), Some("model `first` (mock): HTTP 500"));
     assert_eq!(status(&record, "report"), Some(StepStatus::Succeeded));
 }
 
@@ -1054,7 +1054,7 @@ workflow w() -> string {{
             assert_eq!(step, "s");
             assert_eq!(
                 error,
-                "model `served`: HTTP 404: The model `tiny` does not exist"
+                "model `served` (openai): HTTP 404: The model `tiny` does not exist"
             );
         }
         other => panic!("expected a failure, got {other:?}"),

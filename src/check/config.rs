@@ -99,6 +99,22 @@ impl<'a> Checker<'a> {
         for key in ["timeout", "idle_timeout"] {
             self.duration_setting(settings, key);
         }
+        for key in ["stream", "structured_output"] {
+            if let Some(s) = find(settings, key) {
+                if !matches!(
+                    &s.value,
+                    SettingValue::Expr(Expr {
+                        kind: ExprKind::Bool(_),
+                        ..
+                    })
+                ) {
+                    self.report(
+                        Diagnostic::new(Code::E0207, format!("`{key}` must be `true` or `false`"))
+                            .primary(value_span(s), "expected `true` or `false`"),
+                    );
+                }
+            }
+        }
         for key in ["name", "base_url", "api_key_env"] {
             if let Some(s) = find(settings, key) {
                 if !matches!(

@@ -12,8 +12,10 @@ use std::rc::Rc;
 use super::progress;
 use crate::run::events::Events;
 use crate::run::record::{Outcome, RunRecord};
+use crate::run::recording::{Recorder, Replayer};
 use crate::run::store::{JsonDir, RunStore};
 use crate::run::{parse_input, RunOptions};
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -40,6 +42,16 @@ pub struct Args {
     /// Scripted replies and failures for the mock, per step (docs/running.md).
     #[arg(long, value_name = "FILE")]
     mock_script: Option<PathBuf>,
+
+    /// Record every model request and answer in FILE (JSON lines, keys
+    /// and auth headers stripped).
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+
+    /// Answer model calls from a recording made with --record: no network,
+    /// no keys; a request it has not seen fails the step.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
 
     /// Answers to `ask` steps: a JSON object from step name to answer.
     #[arg(long, value_name = "FILE")]
@@ -79,8 +91,14 @@ pub fn run(args: Args, color: bool) -> u8 {
         Ok(w) => w,
         Err(message) => return usage_error(message),
     };
-    if let Err(message) = providers_available(plan, args.mock) {
-        return usage_error(message);
+    let (record, replay) = match recording(args.record.as_deref(), args.replay.as_deref()) {
+        Ok(both) => both,
+        Err(message) => return usage_error(message),
+    };
+    if !args.mock && replay.is_none() {
+        if let Err(message) = keys_available(plan) {
+            return usage_error(message);
+        }
     }
     let inputs = match read_inputs(plan, &workflow, &args.inputs, args.input_file.as_deref()) {
         Ok(inputs) => inputs,
@@ -104,6 +122,8 @@ pub fn run(args: Args, color: bool) -> u8 {
         },
         events: observer(args.quiet, args.events),
         mock_all: args.mock,
+        record,
+        replay,
     };
     let Some(mut record) =
         crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)
@@ -115,6 +135,16 @@ pub fn run(args: Args, color: bool) -> u8 {
     }
     let streamed = args.events.is_some();
     finish(&record, args.out.as_deref(), streamed)
+}
+
+type Recording = (Option<Arc<Recorder>>, Option<Arc<Replayer>>);
+
+/// Opens the `--record` or `--replay` file before anything runs.
+fn recording(record: Option<&Path>, replay: Option<&Path>) -> Result<Recording, String> {
+    Ok((
+        record.map(Recorder::create).transpose()?.map(Arc::new),
+        replay.map(Replayer::load).transpose()?.map(Arc::new),
+    ))
 }
 
 fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, String> {
@@ -146,51 +176,31 @@ fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, S
 /// Which models can be called: the mock always (and every model with
 /// `--mock`), Ollama (no key), and the others when their key variable is
 /// set (or they need none). Refused before any step runs, naming the models.
-fn providers_available(plan: &crate::plan::Plan, mock: bool) -> Result<(), String> {
-    if mock {
-        return Ok(());
-    }
-    let attempts = plan
+/// Refuses a run, before any call, when a key it needs is not set: every
+/// missing variable named with the models that need it. Keys are not
+/// needed under `--mock` or `--replay`, which send nothing.
+fn keys_available(plan: &crate::plan::Plan) -> Result<(), String> {
+    let mut missing: Vec<(&str, &str)> = plan
         .workflows
         .iter()
         .flat_map(|w| &w.nodes)
-        .flat_map(|n| &n.attempts);
-    let mut unsupported: Vec<String> = Vec::new();
-    let mut missing: Vec<(String, String)> = Vec::new();
-    for attempt in attempts {
-        match attempt.provider.as_str() {
-            "mock" | "ollama" => {}
-            "openai" | "anthropic" | "gemini" => {
-                if let Some(variable) = &attempt.key_env {
-                    if std::env::var_os(variable).is_none() {
-                        missing.push((variable.clone(), attempt.model.clone()));
-                    }
-                }
-            }
-            other => unsupported.push(format!("`{}` ({other})", attempt.model)),
-        }
-    }
-    unsupported.sort();
-    unsupported.dedup();
+        .flat_map(|n| &n.attempts)
+        .filter_map(|a| Some((a.key_env.as_deref()?, a.model.as_str())))
+        .filter(|(variable, _)| std::env::var_os(variable).is_none())
+        .collect();
     missing.sort();
     missing.dedup();
-    if !missing.is_empty() {
-        let listed: Vec<String> = missing
-            .iter()
-            .map(|(variable, model)| format!("`{variable}` (model `{model}`)"))
-            .collect();
-        return Err(format!(
-            "API keys are not set: {}; export them, or run with --mock",
-            listed.join(", ")
-        ));
+    if missing.is_empty() {
+        return Ok(());
     }
-    if !unsupported.is_empty() {
-        return Err(format!(
-            "models {} need providers this build cannot call yet; run with --mock to answer them offline",
-            unsupported.join(", ")
-        ));
-    }
-    Ok(())
+    let listed: Vec<String> = missing
+        .iter()
+        .map(|(variable, model)| format!("`{variable}` (model `{model}`)"))
+        .collect();
+    Err(format!(
+        "API keys are not set: {}; export them, or run with --mock",
+        listed.join(", ")
+    ))
 }
 
 fn read_inputs(
@@ -237,10 +247,10 @@ fn read_inputs(
     Ok(inputs)
 }
 
-fn read_script(path: &Path) -> Result<crate::run::provider::Script, String> {
+fn read_script(path: &Path) -> Result<crate::run::script::Script, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    crate::run::provider::Script::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+    crate::run::script::Script::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 fn read_object(path: &Path) -> Result<Map<String, Value>, String> {

@@ -1,71 +1,101 @@
 //! The Anthropic provider: the Messages API (`POST {base_url}/v1/messages`,
 //! `x-api-key`, `anthropic-version`), the system prompt in its own field.
+//! It has no schema-enforced output: typed replies rely on the prompt and
+//! the lenient parser.
 
 use serde_json::{json, Value};
 
-use super::http;
 use super::prompt::Prompt;
-use super::provider::{reply, CallError, ModelConfig, Reply};
+use super::provider::{
+    reply, stream_error, CallError, ModelConfig, Provider, Reply, Request, Streamed,
+};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const API_VERSION: &str = "2023-06-01";
 /// The Messages API requires `max_tokens`; used when the model sets none.
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
-pub fn body(config: &ModelConfig, prompt: &Prompt) -> Value {
-    let mut body = json!({
-        "model": config.name,
-        "max_tokens": config.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-        "messages": [{"role": "user", "content": prompt.user}],
-    });
-    if !prompt.system.is_empty() {
-        body["system"] = json!(prompt.system);
-    }
-    if let Some(t) = config.temperature {
-        body["temperature"] = json!(t);
-    }
-    body
-}
+pub struct Anthropic;
 
-/// Sends one message. The key goes in `x-api-key` only.
-pub async fn call(
-    client: &reqwest::Client,
-    config: &ModelConfig,
-    key: Option<&str>,
-    prompt: &Prompt,
-) -> Result<Reply, CallError> {
-    let url = config.url(DEFAULT_BASE_URL, "/v1/messages");
-    let mut headers = vec![("anthropic-version", API_VERSION)];
-    if let Some(key) = key {
-        headers.push(("x-api-key", key));
+impl Provider for Anthropic {
+    fn request(&self, config: &ModelConfig, prompt: &Prompt, key: Option<String>) -> Request {
+        let mut body = json!({
+            "model": config.name,
+            "max_tokens": config.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            "messages": [{"role": "user", "content": prompt.user}],
+        });
+        if !prompt.system.is_empty() {
+            body["system"] = json!(prompt.system);
+        }
+        if let Some(t) = config.temperature {
+            body["temperature"] = json!(t);
+        }
+        if config.stream {
+            body["stream"] = json!(true);
+        }
+        let url = config.url(DEFAULT_BASE_URL, "/v1/messages");
+        let mut request = Request::new(url, body, "x-api-key", key);
+        request
+            .headers
+            .push(("anthropic-version", API_VERSION.to_string()));
+        request
     }
-    let value = http::exchange(
-        client,
-        &url,
-        &headers,
-        &body(config, prompt),
-        "/error/message",
-    )
-    .await?;
-    read_reply(&value)
-}
 
-/// The text blocks joined and the usage; `stop_reason: "max_tokens"` is
-/// a reply cut off.
-pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
-    let text = value["content"].as_array().map(|blocks| {
-        blocks
-            .iter()
-            .filter(|b| b["type"] == "text")
-            .filter_map(|b| b["text"].as_str())
-            .collect()
-    });
-    reply(
-        text,
-        value["stop_reason"] == "max_tokens",
-        value["usage"]["input_tokens"].as_u64(),
-        value["usage"]["output_tokens"].as_u64(),
-    )
+    fn error_at(&self) -> &'static str {
+        "/error/message"
+    }
+
+    /// The text blocks joined and the usage; `stop_reason: "max_tokens"`
+    /// is a reply cut off.
+    fn read_reply(&self, value: &Value) -> Result<Reply, CallError> {
+        let text = value["content"].as_array().map(|blocks| {
+            blocks
+                .iter()
+                .filter(|b| b["type"] == "text")
+                .filter_map(|b| b["text"].as_str())
+                .collect()
+        });
+        reply(
+            text,
+            value["stop_reason"] == "max_tokens",
+            value["usage"]["input_tokens"].as_u64(),
+            value["usage"]["output_tokens"].as_u64(),
+        )
+    }
+
+    /// `message_start` (input tokens), `content_block_delta` (text),
+    /// `message_delta` (stop reason, output tokens), `message_stop`.
+    fn read_event(&self, event: &Value, into: &mut Streamed) -> Result<(), CallError> {
+        match event["type"].as_str().unwrap_or_default() {
+            "message_start" => {
+                let usage = &event["message"]["usage"];
+                into.prompt_tokens = usage["input_tokens"].as_u64();
+                into.completion_tokens = usage["output_tokens"].as_u64();
+            }
+            "content_block_delta" => {
+                if let Some(text) = event["delta"]["text"].as_str() {
+                    into.text.push_str(text);
+                }
+            }
+            "message_delta" => {
+                into.cut_off = event["delta"]["stop_reason"] == "max_tokens";
+                if let Some(n) = event["usage"]["output_tokens"].as_u64() {
+                    into.completion_tokens = Some(n);
+                }
+            }
+            "message_stop" => into.finished = true,
+            "error" => {
+                let error = &event["error"];
+                let kind = error["type"].as_str().unwrap_or_default();
+                return Err(stream_error(
+                    kind,
+                    error["message"].as_str().unwrap_or(kind),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -82,9 +112,12 @@ mod tests {
         let prompt = Prompt {
             system: "Be brief.".into(),
             user: "Hi".into(),
+            ..Prompt::default()
         };
+        let request = Anthropic.request(&config, &prompt, Some("k".into()));
+        assert_eq!(request.secret, Some(("x-api-key", "k".into())));
         assert_eq!(
-            body(&config, &prompt),
+            request.body,
             json!({"model": "claude-sonnet-4-20250514", "max_tokens": 4096, "system": "Be brief.",
                    "messages": [{"role": "user", "content": "Hi"}]})
         );
@@ -92,10 +125,10 @@ mod tests {
 
     #[test]
     fn replies_join_text_blocks_and_report_usage() {
-        let ok = r#"{"content": [{"type": "text", "text": "hel"}, {"type": "text", "text": "lo"}],
-                     "stop_reason": "end_turn", "usage": {"input_tokens": 10, "output_tokens": 2}}"#;
+        let ok = json!({"content": [{"type": "text", "text": "hel"}, {"type": "text", "text": "lo"}],
+                        "stop_reason": "end_turn", "usage": {"input_tokens": 10, "output_tokens": 2}});
         assert_eq!(
-            read_reply(&serde_json::from_str(ok).unwrap()),
+            Anthropic.read_reply(&ok),
             Ok(Reply {
                 text: "hello".into(),
                 tokens: Some(Tokens {
@@ -104,7 +137,7 @@ mod tests {
                 })
             })
         );
-        let cut = r#"{"content": [{"type": "text", "text": "he"}], "stop_reason": "max_tokens"}"#;
-        assert!(read_reply(&serde_json::from_str(cut).unwrap()).is_err());
+        let cut = json!({"content": [{"type": "text", "text": "he"}], "stop_reason": "max_tokens"});
+        assert!(Anthropic.read_reply(&cut).is_err());
     }
 }

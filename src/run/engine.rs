@@ -11,16 +11,14 @@ use futures_util::future::{join_all, LocalBoxFuture};
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
-use super::anthropic;
 use super::eval::{Eval, Fault, Scope, Slot};
-use super::gemini;
+use super::http;
 use super::lenient;
 use super::mock::{self, Hints};
-use super::ollama;
-use super::openai;
 use super::prompt::Prompt;
-use super::provider::{CallError, ModelConfig, Script, Scripted};
+use super::provider::{self as providers, CallError, ModelConfig};
 use super::record::{StepRecord, StepStatus, Tokens};
+use super::script::{Script, Scripted};
 use super::value::{conform, render, truthy};
 use super::{RunOptions, Stop};
 use crate::check::decls::{DeclKind, Decls};
@@ -651,6 +649,7 @@ impl<'a> Engine<'a> {
         let mut last = format!("step `{id}` has no model to call");
         let mut feedback: Option<String> = None;
         'models: for model in &models {
+            let provider = self.provider_of(model);
             let mut wait = std::time::Duration::ZERO;
             for attempt in 1..=max {
                 if let Some(until) = self.breaker_open(model) {
@@ -679,7 +678,7 @@ impl<'a> Engine<'a> {
                     Ok(Ok(reply)) => reply,
                     Ok(Err(error)) => {
                         self.breaker_failure(model);
-                        last = error.message(model);
+                        last = error.message(model, &provider);
                         self.rejected(id, &last);
                         wait = match &error {
                             CallError::RateLimit {
@@ -695,7 +694,7 @@ impl<'a> Engine<'a> {
                     Err(fault @ Fault::Stop(_)) => return Err((fault, tries)),
                     Err(Fault::Retryable { message, .. }) => {
                         self.breaker_failure(model);
-                        last = format!("model `{model}`: {message}");
+                        last = format!("model `{model}` ({provider}): {message}");
                         self.rejected(id, &last);
                         wait = std::time::Duration::ZERO;
                         if !retries_on("timeout") {
@@ -778,43 +777,36 @@ impl<'a> Engine<'a> {
                     None,
                 )));
             }
-            // Keys come from the environment only, read at the call.
-            let key = match &settings.key_env {
-                Some(variable) => match std::env::var(variable) {
-                    Ok(key) => Some(key),
-                    Err(_) => {
-                        return Ok(Err(CallError::Permanent(format!(
-                            "`{variable}` is not set"
-                        ))));
-                    }
-                },
-                None => None,
+            let Some(api) = providers::by_name(provider) else {
+                return Ok(Err(CallError::Permanent(format!(
+                    "provider `{provider}` is not in this build"
+                ))));
             };
-            let client = self.http()?;
-            match provider {
-                "openai" => {
-                    let reply =
-                        openai::call(client, &settings.config, key.as_deref(), prompt).await;
-                    Ok(reply.map(|r| (r.text, r.tokens)))
+            let key = match self.key(&settings) {
+                Ok(key) => key,
+                Err(error) => return Ok(Err(error)),
+            };
+            let request = api.request(&settings.config, prompt, key);
+            let raw = match &self.options.replay {
+                Some(replayer) => replayer.answer(model, &request).map_err(Fault::Error)?,
+                None => {
+                    let idle = settings
+                        .config
+                        .idle_timeout_ms
+                        .filter(|_| settings.config.stream)
+                        .map(std::time::Duration::from_millis);
+                    match http::send(self.http()?, &request, idle).await {
+                        Ok(raw) => raw,
+                        Err(error) => return Ok(Err(error)),
+                    }
                 }
-                "anthropic" => {
-                    let reply =
-                        anthropic::call(client, &settings.config, key.as_deref(), prompt).await;
-                    Ok(reply.map(|r| (r.text, r.tokens)))
-                }
-                "gemini" => {
-                    let reply =
-                        gemini::call(client, &settings.config, key.as_deref(), prompt).await;
-                    Ok(reply.map(|r| (r.text, r.tokens)))
-                }
-                "ollama" => {
-                    let reply = ollama::call(client, &settings.config, prompt).await;
-                    Ok(reply.map(|r| (r.text, r.tokens)))
-                }
-                other => Ok(Err(CallError::Permanent(format!(
-                    "provider `{other}` is not in this build yet"
-                )))),
+            };
+            if let Some(recorder) = &self.options.record {
+                recorder
+                    .write(provider, model, &request, &raw)
+                    .map_err(Fault::Error)?;
             }
+            Ok(http::read(api, &raw, settings.config.stream).map(|r| (r.text, r.tokens)))
         };
         match timeout {
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
@@ -825,6 +817,26 @@ impl<'a> Engine<'a> {
             }),
             None => call.await,
         }
+    }
+
+    /// The key a call sends: from the model's key variable, read at the
+    /// call (none under `--replay`, which sends nothing).
+    fn key(&self, settings: &ModelSettings) -> Result<Option<String>, CallError> {
+        match &settings.key_env {
+            Some(variable) if self.options.replay.is_none() => std::env::var(variable)
+                .map(Some)
+                .map_err(|_| CallError::Permanent(format!("`{variable}` is not set"))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Who answers `model`, for messages: its provider, or the mock under
+    /// `--mock`.
+    fn provider_of(&self, model: &str) -> String {
+        if self.options.mock_all {
+            return "mock".to_string();
+        }
+        self.model_settings(model).provider
     }
 
     /// A model's provider, its request settings and its key variable.
@@ -844,6 +856,15 @@ impl<'a> Engine<'a> {
         let number = |key: &str| match find(key) {
             Some(SettingValue::Expr(e)) => crate::check::config::number(e),
             _ => None,
+        };
+        let flag = |key: &str| {
+            matches!(
+                find(key),
+                Some(SettingValue::Expr(Expr {
+                    kind: ExprKind::Bool(true),
+                    ..
+                }))
+            )
         };
         let provider = text("provider").unwrap_or_default();
         let base_url = text("base_url");
@@ -870,6 +891,12 @@ impl<'a> Engine<'a> {
                 base_url,
                 temperature: number("temperature"),
                 max_tokens: number("max_tokens").map(|n| n as u64),
+                stream: flag("stream"),
+                idle_timeout_ms: match find("idle_timeout") {
+                    Some(SettingValue::Expr(e)) => crate::check::config::duration_ms(e),
+                    _ => None,
+                },
+                structured_output: flag("structured_output"),
             },
             provider,
         }
@@ -922,7 +949,7 @@ impl<'a> Engine<'a> {
         let scripted = self.script.borrow_mut().next(&summary_id, model);
         let reply = match scripted.map(|entry| entry.outcome()) {
             Some(Scripted::Reply(text)) => Ok(text),
-            Some(Scripted::Fail(error)) => Err(error.message(model)),
+            Some(Scripted::Fail(error)) => Err(error.message(model, "mock")),
             Some(Scripted::Hang) => Err(format!("model `{model}`: no reply")),
             None => match mock::reply(
                 &Ty::String,

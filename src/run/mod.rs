@@ -13,7 +13,7 @@ mod eval;
 pub mod events;
 mod fetch;
 pub mod gemini;
-mod http;
+pub mod http;
 mod lenient;
 pub mod mock;
 pub mod ollama;
@@ -22,6 +22,8 @@ mod person;
 mod prompt;
 pub mod provider;
 pub mod record;
+pub mod recording;
+pub mod script;
 pub mod store;
 mod testing;
 pub mod value;
@@ -55,7 +57,7 @@ pub struct RunOptions {
     /// Outputs that stand in for steps (a test's `given`), by name or id.
     pub given: HashMap<String, Value>,
     /// Scripted replies and failures for the mock (`--mock-script`).
-    pub script: provider::Script,
+    pub script: script::Script,
     /// Ask people on the terminal when `answers` has no answer (else the
     /// run waits).
     pub interactive: bool,
@@ -63,6 +65,10 @@ pub struct RunOptions {
     pub events: events::Events,
     /// `--mock`: every model answered by the mock, whatever its provider.
     pub mock_all: bool,
+    /// `--record FILE`: every model request and answer, appended as sent.
+    pub record: Option<std::sync::Arc<recording::Recorder>>,
+    /// `--replay FILE`: answers from a recording; nothing is sent.
+    pub replay: Option<std::sync::Arc<recording::Replayer>>,
 }
 
 /// Runs `workflow` of a compiled program (which must have a plan) with

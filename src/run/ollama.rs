@@ -1,54 +1,87 @@
-//! The Ollama provider: its native chat API (`POST {base_url}/api/chat`,
-//! non-streaming). No key: Ollama runs on this machine or a host you name.
+//! The Ollama provider: its native chat API (`POST {base_url}/api/chat`),
+//! whole or streamed as NDJSON, the reply type's JSON schema as `format`
+//! when asked for. No key: Ollama runs on this machine or a host you name.
 
 use serde_json::{json, Value};
 
-use super::http;
 use super::prompt::Prompt;
-use super::provider::{reply, CallError, ModelConfig, Reply};
+use super::provider::{reply, CallError, Framing, ModelConfig, Provider, Reply, Request, Streamed};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
 
-/// The request body: messages, no streaming, options as Ollama names them.
-pub fn body(config: &ModelConfig, prompt: &Prompt) -> Value {
-    let mut messages = Vec::new();
-    if !prompt.system.is_empty() {
-        messages.push(json!({"role": "system", "content": prompt.system}));
-    }
-    messages.push(json!({"role": "user", "content": prompt.user}));
-    let mut options = serde_json::Map::new();
-    if let Some(t) = config.temperature {
-        options.insert("temperature".into(), json!(t));
-    }
-    if let Some(n) = config.max_tokens {
-        options.insert("num_predict".into(), json!(n));
-    }
-    let mut body = json!({"model": config.name, "messages": messages, "stream": false});
-    if !options.is_empty() {
-        body["options"] = Value::Object(options);
-    }
-    body
-}
+pub struct Ollama;
 
-/// Sends one chat request (no key: Ollama has none).
-pub async fn call(
-    client: &reqwest::Client,
-    config: &ModelConfig,
-    prompt: &Prompt,
-) -> Result<Reply, CallError> {
-    let url = config.url(DEFAULT_BASE_URL, "/api/chat");
-    let value = http::exchange(client, &url, &[], &body(config, prompt), "/error").await?;
-    read_reply(&value)
-}
+impl Provider for Ollama {
+    /// Messages, `stream` always said (Ollama streams unless told not
+    /// to), options as Ollama names them.
+    fn request(&self, config: &ModelConfig, prompt: &Prompt, key: Option<String>) -> Request {
+        let mut messages = Vec::new();
+        if !prompt.system.is_empty() {
+            messages.push(json!({"role": "system", "content": prompt.system}));
+        }
+        messages.push(json!({"role": "user", "content": prompt.user}));
+        let mut options = serde_json::Map::new();
+        if let Some(t) = config.temperature {
+            options.insert("temperature".into(), json!(t));
+        }
+        if let Some(n) = config.max_tokens {
+            options.insert("num_predict".into(), json!(n));
+        }
+        let mut body = json!({"model": config.name, "messages": messages, "stream": config.stream});
+        if !options.is_empty() {
+            body["options"] = Value::Object(options);
+        }
+        if let Some(schema) = prompt.schema.as_ref().filter(|_| config.structured_output) {
+            body["format"] = schema.clone();
+        }
+        let url = config.url(DEFAULT_BASE_URL, "/api/chat");
+        // A proxy in front of Ollama may want a bearer key.
+        Request::new(
+            url,
+            body,
+            "authorization",
+            key.map(|k| format!("Bearer {k}")),
+        )
+    }
 
-/// The message and the counts; `done_reason: "length"` is a reply cut off.
-pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
-    reply(
-        value["message"]["content"].as_str().map(String::from),
-        value["done_reason"] == "length",
-        value["prompt_eval_count"].as_u64(),
-        value["eval_count"].as_u64(),
-    )
+    fn error_at(&self) -> &'static str {
+        "/error"
+    }
+
+    /// The message and the counts; `done_reason: "length"` is a reply cut
+    /// off.
+    fn read_reply(&self, value: &Value) -> Result<Reply, CallError> {
+        reply(
+            value["message"]["content"].as_str().map(String::from),
+            value["done_reason"] == "length",
+            value["prompt_eval_count"].as_u64(),
+            value["eval_count"].as_u64(),
+        )
+    }
+
+    /// Each line holds the next piece of the message; the one with
+    /// `done: true` carries the reason and the counts.
+    fn read_event(&self, event: &Value, into: &mut Streamed) -> Result<(), CallError> {
+        if let Some(error) = event["error"].as_str() {
+            return Err(CallError::Server(format!(
+                "the stream reported an error: {error}"
+            )));
+        }
+        if let Some(text) = event["message"]["content"].as_str() {
+            into.text.push_str(text);
+        }
+        if event["done"] == true {
+            into.finished = true;
+            into.cut_off = event["done_reason"] == "length";
+            into.prompt_tokens = event["prompt_eval_count"].as_u64();
+            into.completion_tokens = event["eval_count"].as_u64();
+        }
+        Ok(())
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::Ndjson
+    }
 }
 
 #[cfg(test)]
@@ -57,7 +90,7 @@ mod tests {
     use crate::run::record::Tokens;
 
     #[test]
-    fn requests_use_ollamas_names_and_never_stream() {
+    fn requests_use_ollamas_names_and_say_whether_to_stream() {
         let config = ModelConfig {
             name: "qwen3".into(),
             temperature: Some(0.0),
@@ -65,11 +98,14 @@ mod tests {
             ..ModelConfig::default()
         };
         let prompt = Prompt {
-            system: String::new(),
             user: "Hi".into(),
+            ..Prompt::default()
         };
+        let request = Ollama.request(&config, &prompt, None);
+        assert_eq!(request.url, "http://127.0.0.1:11434/api/chat");
+        assert_eq!(request.secret, None);
         assert_eq!(
-            body(&config, &prompt),
+            request.body,
             json!({"model": "qwen3", "stream": false, "messages": [{"role": "user", "content": "Hi"}],
                    "options": {"temperature": 0.0, "num_predict": 64}})
         );
@@ -77,10 +113,10 @@ mod tests {
 
     #[test]
     fn replies_give_text_and_counts() {
-        let ok = r#"{"message": {"role": "assistant", "content": "hi"}, "done": true,
-                     "done_reason": "stop", "prompt_eval_count": 9, "eval_count": 2}"#;
+        let ok = json!({"message": {"role": "assistant", "content": "hi"}, "done": true,
+                        "done_reason": "stop", "prompt_eval_count": 9, "eval_count": 2});
         assert_eq!(
-            read_reply(&serde_json::from_str(ok).unwrap()),
+            Ollama.read_reply(&ok),
             Ok(Reply {
                 text: "hi".into(),
                 tokens: Some(Tokens {
@@ -89,7 +125,7 @@ mod tests {
                 })
             })
         );
-        let cut = r#"{"message": {"content": "h"}, "done_reason": "length"}"#;
-        assert!(read_reply(&serde_json::from_str(cut).unwrap()).is_err());
+        let cut = json!({"message": {"content": "h"}, "done_reason": "length"});
+        assert!(Ollama.read_reply(&cut).is_err());
     }
 }

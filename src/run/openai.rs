@@ -4,70 +4,112 @@
 
 use serde_json::{json, Value};
 
-use super::http;
 use super::prompt::Prompt;
-use super::provider::{reply, CallError, ModelConfig, Reply};
+use super::provider::{
+    reply, stream_error, CallError, ModelConfig, Provider, Reply, Request, Streamed,
+};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-/// The request body for a prompt.
-pub fn body(config: &ModelConfig, prompt: &Prompt) -> Value {
-    let mut messages = Vec::new();
-    if !prompt.system.is_empty() {
-        messages.push(json!({"role": "system", "content": prompt.system}));
-    }
-    messages.push(json!({"role": "user", "content": prompt.user}));
-    let mut body = json!({"model": config.name, "messages": messages});
-    if let Some(t) = config.temperature {
-        body["temperature"] = json!(t);
-    }
-    if let Some(n) = config.max_tokens {
-        body["max_tokens"] = json!(n);
-    }
-    body
-}
+pub struct OpenAi;
 
-/// Sends one chat completion. `key` goes in the `Authorization` header
-/// only; it never appears in an error.
-pub async fn call(
-    client: &reqwest::Client,
-    config: &ModelConfig,
-    key: Option<&str>,
-    prompt: &Prompt,
-) -> Result<Reply, CallError> {
-    let url = config.url(DEFAULT_BASE_URL, "/chat/completions");
-    let bearer = key.map(|k| format!("Bearer {k}"));
-    let headers: Vec<(&str, &str)> = bearer
-        .iter()
-        .map(|b| ("authorization", b.as_str()))
-        .collect();
-    let value = http::exchange(
-        client,
-        &url,
-        &headers,
-        &body(config, prompt),
-        "/error/message",
-    )
-    .await?;
-    read_reply(&value)
-}
+impl Provider for OpenAi {
+    /// System and user messages, the options the model sets, `stream` with
+    /// usage in the last event, and the reply's JSON schema as
+    /// `response_format` when asked for (OpenAI enforces object schemas
+    /// only; other types rely on the prompt and the lenient parser).
+    fn request(&self, config: &ModelConfig, prompt: &Prompt, key: Option<String>) -> Request {
+        let mut messages = Vec::new();
+        if !prompt.system.is_empty() {
+            messages.push(json!({"role": "system", "content": prompt.system}));
+        }
+        messages.push(json!({"role": "user", "content": prompt.user}));
+        let mut body = json!({"model": config.name, "messages": messages});
+        if let Some(t) = config.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(n) = config.max_tokens {
+            body["max_tokens"] = json!(n);
+        }
+        if config.stream {
+            body["stream"] = json!(true);
+            body["stream_options"] = json!({"include_usage": true});
+        }
+        if let Some(schema) = prompt
+            .schema
+            .as_ref()
+            .filter(|s| config.structured_output && s["type"] == "object")
+        {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "strict": true, "schema": schema}
+            });
+        }
+        let url = config.url(DEFAULT_BASE_URL, "/chat/completions");
+        Request::new(
+            url,
+            body,
+            "authorization",
+            key.map(|k| format!("Bearer {k}")),
+        )
+    }
 
-/// The first choice's text and the usage; `finish_reason: "length"` is a
-/// reply cut off.
-pub fn read_reply(value: &Value) -> Result<Reply, CallError> {
-    let choice = &value["choices"][0];
-    reply(
-        choice["message"]["content"].as_str().map(String::from),
-        choice["finish_reason"] == "length",
-        value["usage"]["prompt_tokens"].as_u64(),
-        value["usage"]["completion_tokens"].as_u64(),
-    )
+    fn error_at(&self) -> &'static str {
+        "/error/message"
+    }
+
+    /// The first choice's text and the usage; `finish_reason: "length"` is
+    /// a reply cut off.
+    fn read_reply(&self, value: &Value) -> Result<Reply, CallError> {
+        let choice = &value["choices"][0];
+        reply(
+            choice["message"]["content"].as_str().map(String::from),
+            choice["finish_reason"] == "length",
+            value["usage"]["prompt_tokens"].as_u64(),
+            value["usage"]["completion_tokens"].as_u64(),
+        )
+    }
+
+    /// Deltas of the first choice; the usage comes in a last event with no
+    /// choices; `data: [DONE]` closes the stream.
+    fn read_event(&self, event: &Value, into: &mut Streamed) -> Result<(), CallError> {
+        if let Some(error) = event.get("error") {
+            let kind = error["type"].as_str().unwrap_or_default();
+            return Err(stream_error(
+                kind,
+                error["message"].as_str().unwrap_or(kind),
+            ));
+        }
+        let choice = &event["choices"][0];
+        if let Some(text) = choice["delta"]["content"].as_str() {
+            into.text.push_str(text);
+        }
+        if let Some(reason) = choice["finish_reason"].as_str() {
+            into.cut_off = reason == "length";
+            into.finished = true;
+        }
+        if let Some(usage) = event.get("usage").filter(|u| u.is_object()) {
+            into.prompt_tokens = usage["prompt_tokens"].as_u64();
+            into.completion_tokens = usage["completion_tokens"].as_u64();
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::run::record::Tokens;
+
+    fn prompt() -> Prompt {
+        Prompt {
+            system: "Be brief.".into(),
+            user: "Hi".into(),
+            schema: Some(
+                json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}),
+            ),
+        }
+    }
 
     #[test]
     fn requests_carry_system_and_user_messages_and_options() {
@@ -77,12 +119,11 @@ mod tests {
             max_tokens: Some(100),
             ..ModelConfig::default()
         };
-        let prompt = Prompt {
-            system: "Be brief.".into(),
-            user: "Hi".into(),
-        };
+        let request = OpenAi.request(&config, &prompt(), Some("k".into()));
+        assert_eq!(request.url, "https://api.openai.com/v1/chat/completions");
+        assert_eq!(request.secret, Some(("authorization", "Bearer k".into())));
         assert_eq!(
-            body(&config, &prompt),
+            request.body,
             json!({"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 100, "messages": [
                 {"role": "system", "content": "Be brief."},
                 {"role": "user", "content": "Hi"}
@@ -91,11 +132,35 @@ mod tests {
     }
 
     #[test]
+    fn streaming_and_structured_output_are_options() {
+        let config = ModelConfig {
+            name: "m".into(),
+            stream: true,
+            structured_output: true,
+            ..ModelConfig::default()
+        };
+        let body = OpenAi.request(&config, &prompt(), None).body;
+        assert_eq!(body["stream"], true);
+        assert_eq!(body["stream_options"], json!({"include_usage": true}));
+        assert_eq!(body["response_format"]["type"], "json_schema");
+        assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+        let list = Prompt {
+            schema: Some(json!({"type": "array"})),
+            ..prompt()
+        };
+        let body = OpenAi.request(&config, &list, None).body;
+        assert!(
+            body.get("response_format").is_none(),
+            "only objects are enforced"
+        );
+    }
+
+    #[test]
     fn replies_give_text_and_usage_and_a_cut_reply_says_so() {
-        let ok = r#"{"choices": [{"message": {"content": "hello"}, "finish_reason": "stop"}],
-                     "usage": {"prompt_tokens": 12, "completion_tokens": 3}}"#;
+        let ok = json!({"choices": [{"message": {"content": "hello"}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 12, "completion_tokens": 3}});
         assert_eq!(
-            read_reply(&serde_json::from_str(ok).unwrap()),
+            OpenAi.read_reply(&ok),
             Ok(Reply {
                 text: "hello".into(),
                 tokens: Some(Tokens {
@@ -104,9 +169,9 @@ mod tests {
                 })
             })
         );
-        let cut = r#"{"choices": [{"message": {"content": "hel"}, "finish_reason": "length"}]}"#;
+        let cut = json!({"choices": [{"message": {"content": "hel"}, "finish_reason": "length"}]});
         assert!(
-            matches!(read_reply(&serde_json::from_str(cut).unwrap()), Err(CallError::Permanent(m)) if m.contains("max_tokens"))
+            matches!(OpenAi.read_reply(&cut), Err(CallError::Permanent(m)) if m.contains("max_tokens"))
         );
     }
 }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::engine::Engine;
 use super::eval::{Eval, Scope};
-use super::value::{render, schema};
+use super::value::{json_schema, render, schema};
 use crate::check::decls::DeclKind;
 use crate::check::types::Ty;
 use crate::syntax::ast::{ClauseKind, ContextStrategy, Expr, ExprKind, SettingValue, StepDecl};
@@ -18,6 +18,10 @@ pub struct Prompt {
     pub system: String,
     /// Instructions, context, the prompt itself, the output format.
     pub user: String,
+    /// The reply type's JSON schema, for providers that enforce one
+    /// (`structured_output = true`); none for text replies and for types
+    /// a strict schema cannot say (maps, `json`).
+    pub schema: Option<serde_json::Value>,
 }
 
 impl Prompt {
@@ -62,7 +66,8 @@ impl<'a> Engine<'a> {
                 user.push(render(&self.eval(e, scope).await?));
             }
         }
-        if !matches!(declared.unwrap_optional(), Ty::String | Ty::Component) {
+        let typed = !matches!(declared.unwrap_optional(), Ty::String | Ty::Component);
+        if typed {
             user.push(format!(
                 "Reply with JSON only, in this shape: {}",
                 schema(declared)
@@ -71,6 +76,7 @@ impl<'a> Engine<'a> {
         Ok(Prompt {
             system: system.join("\n\n"),
             user: user.join("\n\n"),
+            schema: json_schema(declared).filter(|_| typed),
         })
     }
 

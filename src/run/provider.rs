@@ -1,12 +1,12 @@
-//! Model calls: how they fail, and the script that makes the mock fail on
-//! purpose (`spesc run --mock-script FILE`).
+//! What every model provider is: a [`Provider`] builds the HTTP request for
+//! a prompt and reads the reply, whole or streamed. Only
+//! [`super::http`] sends anything; the providers only know shapes.
 
-use std::collections::{HashMap, VecDeque};
-
-use serde::Deserialize;
 use serde_json::Value;
 
+use super::prompt::Prompt;
 use super::record::Tokens;
+use super::{anthropic, gemini, ollama, openai};
 
 /// What a call needs to know about the model.
 #[derive(Clone, Debug, Default)]
@@ -17,6 +17,15 @@ pub struct ModelConfig {
     pub base_url: Option<String>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u64>,
+    /// `stream = true`: ask for the reply token by token (SSE or NDJSON),
+    /// so that `idle_timeout` can notice a stalled reply.
+    pub stream: bool,
+    /// `idle_timeout`: a streamed reply that sends nothing for this long
+    /// fails with a timeout.
+    pub idle_timeout_ms: Option<u64>,
+    /// `structured_output = true`: send the reply type's JSON schema where
+    /// the provider can enforce it.
+    pub structured_output: bool,
 }
 
 impl ModelConfig {
@@ -24,6 +33,66 @@ impl ModelConfig {
     pub fn url(&self, default_base: &str, path: &str) -> String {
         let base = self.base_url.as_deref().unwrap_or(default_base);
         format!("{}{path}", base.trim_end_matches('/'))
+    }
+}
+
+/// An HTTP request to a provider: always a JSON `POST`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub url: String,
+    /// Headers safe to show and record.
+    pub headers: Vec<(&'static str, String)>,
+    /// The header that carries the key, kept apart so that nothing ever
+    /// records or prints it.
+    pub secret: Option<(&'static str, String)>,
+    pub body: Value,
+}
+
+impl Request {
+    /// A request with the key (if any) in `header`.
+    pub fn new(url: String, body: Value, key_header: &'static str, key: Option<String>) -> Request {
+        Request {
+            url,
+            headers: Vec::new(),
+            secret: key.map(|k| (key_header, k)),
+            body,
+        }
+    }
+}
+
+/// How a streamed reply is framed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Framing {
+    /// Server-sent events: `data: {json}` lines.
+    Sse,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// A provider: the request shape and the reply shape of one API.
+pub trait Provider: Sync {
+    /// The request for `prompt`, streamed when `config.stream` says so.
+    fn request(&self, config: &ModelConfig, prompt: &Prompt, key: Option<String>) -> Request;
+    /// Where an error body keeps the provider's message (a JSON pointer).
+    fn error_at(&self) -> &'static str;
+    /// A whole (non-streamed) reply.
+    fn read_reply(&self, value: &Value) -> Result<Reply, CallError>;
+    /// Adds one streamed event to the reply so far.
+    fn read_event(&self, event: &Value, into: &mut Streamed) -> Result<(), CallError>;
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+}
+
+/// The provider called `name` (as in `provider = openai`), if spesc calls
+/// it over HTTP.
+pub fn by_name(name: &str) -> Option<&'static dyn Provider> {
+    match name {
+        "openai" => Some(&openai::OpenAi),
+        "anthropic" => Some(&anthropic::Anthropic),
+        "gemini" => Some(&gemini::Gemini),
+        "ollama" => Some(&ollama::Ollama),
+        _ => None,
     }
 }
 
@@ -54,6 +123,48 @@ pub fn reply(
     Ok(Reply { text, tokens })
 }
 
+/// A streamed reply, event by event.
+#[derive(Clone, Debug, Default)]
+pub struct Streamed {
+    pub text: String,
+    pub cut_off: bool,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    /// The provider's closing event was seen: a stream that ends without
+    /// it broke off.
+    pub finished: bool,
+}
+
+impl Streamed {
+    pub fn finish(self) -> Result<Reply, CallError> {
+        if !self.finished {
+            return Err(CallError::Server(
+                "the stream ended before the reply was complete".to_string(),
+            ));
+        }
+        reply(
+            Some(self.text),
+            self.cut_off,
+            self.prompt_tokens,
+            self.completion_tokens,
+        )
+    }
+}
+
+/// An error event inside a stream: "overloaded" and rate limits wait and
+/// try again, anything else is a server error.
+pub fn stream_error(kind: &str, message: &str) -> CallError {
+    let words = format!("{kind} {message}").to_lowercase();
+    if words.contains("overloaded") || words.contains("rate_limit") || words.contains("rate limit")
+    {
+        CallError::RateLimit {
+            retry_after_ms: None,
+        }
+    } else {
+        CallError::Server(format!("the stream reported an error: {message}"))
+    }
+}
+
 /// Why a model call gave no reply, classified as the retry policy's `on`
 /// classes name them.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,8 +172,10 @@ pub enum CallError {
     /// HTTP 429 or an "overloaded" error; `Retry-After` when the provider
     /// said how long to wait.
     RateLimit { retry_after_ms: Option<u64> },
-    /// HTTP 5xx or a dropped connection.
+    /// HTTP 5xx, a dropped connection, a reply that is not JSON.
     Server(String),
+    /// No answer in time, or a stream that stalled (`idle_timeout`).
+    Timeout(String),
     /// HTTP 400, 401, 403, 404, an unknown model: trying again will not help;
     /// the next model of the chain is tried at once.
     Permanent(String),
@@ -73,125 +186,22 @@ impl CallError {
         match self {
             CallError::RateLimit { .. } => "rate_limit",
             CallError::Server(_) => "server_error",
+            CallError::Timeout(_) => "timeout",
             CallError::Permanent(_) => "permanent",
         }
     }
 
-    pub fn message(&self, model: &str) -> String {
-        match self {
+    /// The error in words, naming the model and its provider.
+    pub fn message(&self, model: &str, provider: &str) -> String {
+        let what = match self {
             CallError::RateLimit {
                 retry_after_ms: Some(ms),
-            } => format!("model `{model}`: rate limited (retry after {ms} ms)"),
+            } => format!("rate limited (retry after {ms} ms)"),
             CallError::RateLimit {
                 retry_after_ms: None,
-            } => {
-                format!("model `{model}`: rate limited")
-            }
-            CallError::Server(m) | CallError::Permanent(m) => format!("model `{model}`: {m}"),
-        }
-    }
-}
-
-/// One scripted answer of the mock: a reply (`text`, or `json` written as
-/// text), an HTTP failure (`status`, with `retry_after` seconds), or a call
-/// that never answers (`timeout`). `model` limits it to calls of that model.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ScriptEntry {
-    pub text: Option<String>,
-    pub json: Option<Value>,
-    pub status: Option<u16>,
-    pub retry_after: Option<f64>,
-    #[serde(default)]
-    pub timeout: bool,
-    pub model: Option<String>,
-}
-
-/// What the mock does instead of its own reply.
-pub enum Scripted {
-    Reply(String),
-    Fail(CallError),
-    Hang,
-}
-
-impl ScriptEntry {
-    pub fn outcome(&self) -> Scripted {
-        if self.timeout {
-            return Scripted::Hang;
-        }
-        if let Some(status) = self.status {
-            let retry_after_ms = self.retry_after.map(|s| (s * 1000.0) as u64);
-            return Scripted::Fail(match status {
-                429 => CallError::RateLimit { retry_after_ms },
-                500..=599 => CallError::Server(format!("HTTP {status}")),
-                other => CallError::Permanent(format!("HTTP {other}")),
-            });
-        }
-        match (&self.text, &self.json) {
-            (Some(text), _) => Scripted::Reply(text.clone()),
-            (None, Some(json)) => Scripted::Reply(json.to_string()),
-            (None, None) => Scripted::Reply(String::new()),
-        }
-    }
-}
-
-/// Scripted entries by step (id or name), consumed in order.
-#[derive(Clone, Debug, Default)]
-pub struct Script {
-    steps: HashMap<String, VecDeque<ScriptEntry>>,
-}
-
-impl Script {
-    /// Reads `{"step": [entry, …], …}`.
-    pub fn parse(text: &str) -> Result<Script, String> {
-        let steps: HashMap<String, VecDeque<ScriptEntry>> =
-            serde_json::from_str(text).map_err(|e| format!("not a mock script: {e}"))?;
-        Ok(Script { steps })
-    }
-
-    /// The next entry for a call of `model` by step `id` (or its name).
-    pub fn next(&mut self, id: &str, model: &str) -> Option<ScriptEntry> {
-        let name = id.rsplit('.').next().unwrap_or(id);
-        let queue = match self.steps.get_mut(id) {
-            Some(queue) => queue,
-            None => self.steps.get_mut(name)?,
+            } => "rate limited".to_string(),
+            CallError::Server(m) | CallError::Timeout(m) | CallError::Permanent(m) => m.clone(),
         };
-        let at = queue
-            .iter()
-            .position(|e| e.model.as_deref().is_none_or(|m| m == model))?;
-        queue.remove(at)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scripts_are_consumed_in_order_and_per_model() {
-        let mut script = Script::parse(
-            r#"{"draft": [{"status": 429, "retry_after": 0.5}, {"text": "ok", "model": "b"}, {"text": "any"}]}"#,
-        )
-        .expect("valid");
-        let first = script.next("draft", "a").expect("an entry");
-        assert!(matches!(
-            first.outcome(),
-            Scripted::Fail(CallError::RateLimit {
-                retry_after_ms: Some(500)
-            })
-        ));
-        assert_eq!(
-            script.next("draft", "a").and_then(|e| e.text),
-            Some("any".into())
-        );
-        assert_eq!(
-            script.next("x.draft", "b").and_then(|e| e.text),
-            Some("ok".into())
-        );
-        assert!(script.next("draft", "a").is_none());
-        assert!(
-            Script::parse(r#"{"s": [{"stauts": 500}]}"#).is_err(),
-            "typos are refused"
-        );
+        format!("model `{model}` ({provider}): {what}")
     }
 }

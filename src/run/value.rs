@@ -4,7 +4,7 @@
 //! records (objects); an enum value is its variant's name, a duration a
 //! number of milliseconds, a step that did not run `null`.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{json, Map, Number, Value};
 
 use crate::check::types::Ty;
 
@@ -135,6 +135,40 @@ pub fn schema(ty: &Ty) -> String {
             format!("{{{}}}", fields.join(", "))
         }
     }
+}
+
+/// `ty` as a strict JSON schema (every field required, no other fields,
+/// `null` allowed where the type is optional), or none when a strict
+/// schema cannot say it (`map<T>`, `json`).
+pub fn json_schema(ty: &Ty) -> Option<Value> {
+    Some(match ty {
+        Ty::String | Ty::Component => json!({"type": "string"}),
+        Ty::Int | Ty::Duration => json!({"type": "integer"}),
+        Ty::Float => json!({"type": "number"}),
+        Ty::Bool => json!({"type": "boolean"}),
+        Ty::Json | Ty::Error | Ty::Map(_) => return None,
+        Ty::List(of) => json!({"type": "array", "items": json_schema(of)?}),
+        Ty::Optional(of) => {
+            let mut schema = json_schema(of)?;
+            if let Some(t) = schema["type"].as_str().map(String::from) {
+                schema["type"] = json!([t, "null"]);
+            }
+            if let Some(names) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+                names.push(Value::Null);
+            }
+            schema
+        }
+        Ty::Enum(e) => json!({"type": "string", "enum": e.variants}),
+        Ty::Record(r) => {
+            let mut properties = Map::new();
+            for (name, t) in &r.fields {
+                properties.insert(name.clone(), json_schema(t)?);
+            }
+            let required: Vec<&String> = r.fields.iter().map(|(name, _)| name).collect();
+            json!({"type": "object", "properties": properties, "required": required,
+                   "additionalProperties": false})
+        }
+    })
 }
 
 #[cfg(test)]
