@@ -806,7 +806,11 @@ impl<'a> Engine<'a> {
                     .write(provider, model, &request, &raw)
                     .map_err(Fault::Error)?;
             }
-            Ok(http::read(api, &raw, settings.config.stream).map(|r| (r.text, r.tokens)))
+            let reply = http::read(api, &raw, settings.config.stream);
+            Ok(match (reply, &request.secret) {
+                (Err(error), Some((_, secret))) => Err(error.without(secret)),
+                (reply, _) => reply.map(|r| (r.text, r.tokens)),
+            })
         };
         match timeout {
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {

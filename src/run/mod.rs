@@ -19,7 +19,7 @@ pub mod mock;
 pub mod ollama;
 pub mod openai;
 mod person;
-mod prompt;
+pub mod prompt;
 pub mod provider;
 pub mod record;
 pub mod recording;

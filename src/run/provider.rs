@@ -182,6 +182,17 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The same error with `secret` (a key header's value) blanked from
+    /// its message: a server may echo the key back in its error text.
+    pub fn without(self, secret: &str) -> CallError {
+        match self {
+            CallError::Server(m) => CallError::Server(blank(&m, secret)),
+            CallError::Timeout(m) => CallError::Timeout(blank(&m, secret)),
+            CallError::Permanent(m) => CallError::Permanent(blank(&m, secret)),
+            limit @ CallError::RateLimit { .. } => limit,
+        }
+    }
+
     pub fn class(&self) -> &'static str {
         match self {
             CallError::RateLimit { .. } => "rate_limit",
@@ -204,4 +215,15 @@ impl CallError {
         };
         format!("model `{model}` ({provider}): {what}")
     }
+}
+
+/// `text` with every occurrence of `secret` (and of its last word, the key
+/// of a `Bearer key` header) blanked.
+pub fn blank(text: &str, secret: &str) -> String {
+    let key = secret.rsplit(' ').next().unwrap_or(secret);
+    let mut text = text.replace(secret, "[redacted]");
+    if key.len() >= 8 {
+        text = text.replace(key, "[redacted]");
+    }
+    text
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::http::Raw;
-use super::provider::Request;
+use super::provider::{blank, Request};
 
 /// One request and its answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -171,17 +171,6 @@ fn without_credentials(url: &str) -> String {
         }
         Err(_) => url.to_string(),
     }
-}
-
-/// `text` with every occurrence of `secret` (and of its last word, the
-/// key of a `Bearer key` header) blanked.
-fn blank(text: &str, secret: &str) -> String {
-    let key = secret.rsplit(' ').next().unwrap_or(secret);
-    let mut text = text.replace(secret, "[redacted]");
-    if key.len() >= 8 {
-        text = text.replace(key, "[redacted]");
-    }
-    text
 }
 
 #[cfg(test)]
