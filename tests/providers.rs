@@ -877,3 +877,46 @@ fn no_key_appears_in_output_records_or_recordings_whatever_fails() {
     assert_eq!(records, 7, "every failed run left its record");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_summarized_context_is_summarized_by_the_real_model() {
+    let long = "A long finding about the release. ".repeat(40);
+    let server = Server::start(vec![
+        Answer::json(200, (OPENAI.reply)(&long)),
+        Answer::json(200, (OPENAI.reply)("Short summary.")),
+        Answer::json(200, (OPENAI.reply)("The brief.")),
+    ]);
+    let text = format!(
+        "{}
+workflow w(topic: string) -> string {{
+  step research: string {{ model = m  prompt = \"Research {{{{ topic }}}}\" }}
+  step brief: string {{ model = m  context = summarized(max_tokens = 50, model = m)  prompt = \"Brief on it\"  after = [research] }}
+  return brief
+}}",
+        model(&OPENAI, &server, "")
+    );
+    let record = run_with(&text, "w", json!({"topic": "x"}), &RunOptions::default());
+    assert_eq!(output(&record), &json!("The brief."));
+    let seen = server.seen();
+    assert_well_formed(&OPENAI, &seen);
+    let summary_request = seen[1].body.to_string();
+    assert!(
+        summary_request.contains("Summarize the context below"),
+        "{summary_request}"
+    );
+    let brief_request = seen[2].body.to_string();
+    assert!(brief_request.contains("Short summary."), "{brief_request}");
+    let summary = record
+        .steps
+        .iter()
+        .find(|s| s.id == "brief.summary")
+        .unwrap();
+    assert_eq!(
+        summary.tokens,
+        Some(Tokens {
+            prompt: 19,
+            completion: 10
+        }),
+        "counted by the server"
+    );
+}

@@ -777,40 +777,7 @@ impl<'a> Engine<'a> {
                     None,
                 )));
             }
-            let Some(api) = providers::by_name(provider) else {
-                return Ok(Err(CallError::Permanent(format!(
-                    "provider `{provider}` is not in this build"
-                ))));
-            };
-            let key = match self.key(&settings) {
-                Ok(key) => key,
-                Err(error) => return Ok(Err(error)),
-            };
-            let request = api.request(&settings.config, prompt, key);
-            let raw = match &self.options.replay {
-                Some(replayer) => replayer.answer(model, &request).map_err(Fault::Error)?,
-                None => {
-                    let idle = settings
-                        .config
-                        .idle_timeout_ms
-                        .filter(|_| settings.config.stream)
-                        .map(std::time::Duration::from_millis);
-                    match http::send(self.http()?, &request, idle).await {
-                        Ok(raw) => raw,
-                        Err(error) => return Ok(Err(error)),
-                    }
-                }
-            };
-            if let Some(recorder) = &self.options.record {
-                recorder
-                    .write(provider, model, &request, &raw)
-                    .map_err(Fault::Error)?;
-            }
-            let reply = http::read(api, &raw, settings.config.stream);
-            Ok(match (reply, &request.secret) {
-                (Err(error), Some((_, secret))) => Err(error.without(secret)),
-                (reply, _) => reply.map(|r| (r.text, r.tokens)),
-            })
+            self.call_provider(model, &settings, prompt).await
         };
         match timeout {
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
@@ -821,6 +788,51 @@ impl<'a> Engine<'a> {
             }),
             None => call.await,
         }
+    }
+
+    /// One call of `model` through its provider over HTTP, or answered
+    /// from the `--replay` recording; kept in the `--record` one.
+    async fn call_provider(
+        &self,
+        model: &str,
+        settings: &ModelSettings,
+        prompt: &Prompt,
+    ) -> Eval<Result<(String, Option<Tokens>), CallError>> {
+        let provider = settings.provider.as_str();
+        let Some(api) = providers::by_name(provider) else {
+            return Ok(Err(CallError::Permanent(format!(
+                "provider `{provider}` is not in this build"
+            ))));
+        };
+        let key = match self.key(settings) {
+            Ok(key) => key,
+            Err(error) => return Ok(Err(error)),
+        };
+        let request = api.request(&settings.config, prompt, key);
+        let raw = match &self.options.replay {
+            Some(replayer) => replayer.answer(model, &request).map_err(Fault::Error)?,
+            None => {
+                let idle = settings
+                    .config
+                    .idle_timeout_ms
+                    .filter(|_| settings.config.stream)
+                    .map(std::time::Duration::from_millis);
+                match http::send(self.http()?, &request, idle).await {
+                    Ok(raw) => raw,
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
+        };
+        if let Some(recorder) = &self.options.record {
+            recorder
+                .write(provider, model, &request, &raw)
+                .map_err(Fault::Error)?;
+        }
+        let reply = http::read(api, &raw, settings.config.stream);
+        Ok(match (reply, &request.secret) {
+            (Err(error), Some((_, secret))) => Err(error.without(secret)),
+            (reply, _) => reply.map(|r| (r.text, r.tokens)),
+        })
     }
 
     /// The key a call sends: from the model's key variable, read at the
@@ -951,23 +963,38 @@ impl<'a> Engine<'a> {
             .await
             .map_err(|e| Fault::Error(e.to_string()))?;
         let scripted = self.script.borrow_mut().next(&summary_id, model);
+        let settings = self.model_settings(model);
         let reply = match scripted.map(|entry| entry.outcome()) {
-            Some(Scripted::Reply(text)) => Ok(text),
+            Some(Scripted::Reply(text)) => Ok((text, None)),
             Some(Scripted::Fail(error)) => Err(error.message(model, "mock")),
             Some(Scripted::Hang) => Err(format!("model `{model}`: no reply")),
-            None => match mock::reply(
-                &Ty::String,
-                mock::seed(&summary_id, &prompt),
-                0,
-                &Hints::default(),
-            ) {
-                Value::String(text) => Ok(text),
-                other => Ok(other.to_string()),
-            },
+            None if self.options.mock_all || settings.provider == "mock" => {
+                let seed = mock::seed(&summary_id, &prompt);
+                match mock::reply(&Ty::String, seed, 0, &Hints::default()) {
+                    Value::String(text) => Ok((text, None)),
+                    other => Ok((other.to_string(), None)),
+                }
+            }
+            None => {
+                let sent = Prompt {
+                    user: prompt.clone(),
+                    ..Prompt::default()
+                };
+                self.call_provider(model, &settings, &sent)
+                    .await?
+                    .map_err(|e| e.message(model, &settings.provider))
+            }
         };
         match reply {
-            Ok(text) => {
-                self.answered_by(&summary_id, model, Vec::new(), prompt.clone(), &text, None);
+            Ok((text, tokens)) => {
+                self.answered_by(
+                    &summary_id,
+                    model,
+                    Vec::new(),
+                    prompt.clone(),
+                    &text,
+                    tokens,
+                );
                 self.note(&summary_id, StepStatus::Succeeded, 1, started, None);
                 Ok(text)
             }
