@@ -5,7 +5,9 @@
 use serde_json::{json, Value};
 
 use super::prompt::Prompt;
-use super::provider::{reply, CallError, Framing, ModelConfig, Provider, Reply, Request, Streamed};
+use super::provider::{
+    chat_messages, reply, CallError, Framing, ModelConfig, Provider, Reply, Request, Streamed,
+};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
 
@@ -15,11 +17,6 @@ impl Provider for Ollama {
     /// Messages, `stream` always said (Ollama streams unless told not
     /// to), options as Ollama names them.
     fn request(&self, config: &ModelConfig, prompt: &Prompt, key: Option<String>) -> Request {
-        let mut messages = Vec::new();
-        if !prompt.system.is_empty() {
-            messages.push(json!({"role": "system", "content": prompt.system}));
-        }
-        messages.push(json!({"role": "user", "content": prompt.user}));
         let mut options = serde_json::Map::new();
         if let Some(t) = config.temperature {
             options.insert("temperature".into(), json!(t));
@@ -27,7 +24,7 @@ impl Provider for Ollama {
         if let Some(n) = config.max_tokens {
             options.insert("num_predict".into(), json!(n));
         }
-        let mut body = json!({"model": config.name, "messages": messages, "stream": config.stream});
+        let mut body = json!({"model": config.name, "messages": chat_messages(prompt), "stream": config.stream});
         if !options.is_empty() {
             body["options"] = Value::Object(options);
         }
@@ -36,12 +33,7 @@ impl Provider for Ollama {
         }
         let url = config.url(DEFAULT_BASE_URL, "/api/chat");
         // A proxy in front of Ollama may want a bearer key.
-        Request::new(
-            url,
-            body,
-            "authorization",
-            key.map(|k| format!("Bearer {k}")),
-        )
+        Request::bearer(url, body, key)
     }
 
     fn error_at(&self) -> &'static str {

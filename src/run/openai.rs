@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::prompt::Prompt;
 use super::provider::{
-    reply, stream_error, CallError, ModelConfig, Provider, Reply, Request, Streamed,
+    chat_messages, reply, stream_error, CallError, ModelConfig, Provider, Reply, Request, Streamed,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -19,12 +19,7 @@ impl Provider for OpenAi {
     /// `response_format` when asked for (OpenAI enforces object schemas
     /// only; other types rely on the prompt and the lenient parser).
     fn request(&self, config: &ModelConfig, prompt: &Prompt, key: Option<String>) -> Request {
-        let mut messages = Vec::new();
-        if !prompt.system.is_empty() {
-            messages.push(json!({"role": "system", "content": prompt.system}));
-        }
-        messages.push(json!({"role": "user", "content": prompt.user}));
-        let mut body = json!({"model": config.name, "messages": messages});
+        let mut body = json!({"model": config.name, "messages": chat_messages(prompt)});
         if let Some(t) = config.temperature {
             body["temperature"] = json!(t);
         }
@@ -46,12 +41,7 @@ impl Provider for OpenAi {
             });
         }
         let url = config.url(DEFAULT_BASE_URL, "/chat/completions");
-        Request::new(
-            url,
-            body,
-            "authorization",
-            key.map(|k| format!("Bearer {k}")),
-        )
+        Request::bearer(url, body, key)
     }
 
     fn error_at(&self) -> &'static str {

@@ -2,7 +2,7 @@
 //! a prompt and reads the reply, whole or streamed. Only
 //! [`super::http`] sends anything; the providers only know shapes.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::prompt::Prompt;
 use super::record::Tokens;
@@ -58,6 +58,27 @@ impl Request {
             body,
         }
     }
+
+    /// A request with the key (if any) as `Authorization: Bearer`.
+    pub fn bearer(url: String, body: Value, key: Option<String>) -> Request {
+        Request::new(
+            url,
+            body,
+            "authorization",
+            key.map(|k| format!("Bearer {k}")),
+        )
+    }
+}
+
+/// A prompt as chat messages: the system message (when there is one),
+/// then the user's. OpenAI's and Ollama's chat APIs both take these.
+pub fn chat_messages(prompt: &Prompt) -> Value {
+    let mut messages = Vec::new();
+    if !prompt.system.is_empty() {
+        messages.push(json!({"role": "system", "content": prompt.system}));
+    }
+    messages.push(json!({"role": "user", "content": prompt.user}));
+    Value::Array(messages)
 }
 
 /// How a streamed reply is framed.
