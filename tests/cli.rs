@@ -221,12 +221,16 @@ fn run_prints_the_result_and_saves_a_record() {
         "{}",
         stderr(&output)
     );
-    let records: Vec<_> = std::fs::read_dir(dir.join(".spes/runs"))
-        .expect("records")
-        .collect();
-    assert_eq!(records.len(), 1);
-    let record = std::fs::read_to_string(records[0].as_ref().unwrap().path()).unwrap();
-    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert!(
+        dir.join(".spes/state.db").exists(),
+        "the journal is a real database file"
+    );
+    let shown = Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args(["show", "last", "--json"])
+        .current_dir(&dir)
+        .output()
+        .expect("spesc runs");
+    let record: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
     assert_eq!(record["status"], "succeeded");
     assert_eq!(record["inputs"]["name"], "Ada");
     assert!(record["plan_hash"]

@@ -70,14 +70,10 @@ fn note(output: &Output) -> Value {
     note
 }
 
-/// The only run record in `dir`.
+/// The last run journaled in `dir`.
 fn record(dir: &Path) -> Value {
-    let entry = std::fs::read_dir(dir.join(".spes/runs"))
-        .expect("a run record")
-        .next()
-        .expect("one record")
-        .unwrap();
-    serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap()
+    let shown = spesc(dir, &["show", "last", "--json"]);
+    serde_json::from_slice(&shown.stdout).expect("the run as JSON")
 }
 
 #[test]
@@ -88,7 +84,7 @@ fn the_example_runs_on_a_real_model_through_anthropic_and_openai() {
     let example = example();
     note(&spesc(&dir, &["run", example.to_str().unwrap(), "-q"]));
     let record = record(&dir);
-    let steps = record["steps"].as_array().unwrap();
+    let steps = record["nodes"].as_array().unwrap();
     for (id, model) in [("headline", "local_claude"), ("assessment", "local")] {
         let step = steps.iter().find(|s| s["id"] == id).expect("the step");
         assert_eq!(step["model"], model, "{step}");

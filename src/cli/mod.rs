@@ -7,6 +7,7 @@ mod inputs;
 mod plan;
 mod progress;
 mod run;
+mod runs;
 mod test;
 
 use std::io::IsTerminal;
@@ -81,6 +82,27 @@ enum Command {
         after_help = "Exit codes: 0 succeeded, 1 the workflow failed, 2 usage or compile error, 3 waiting for a person.\n\nExamples:\n  spesc run --mock examples/hello.spes --input name=Ada\n  spesc run --mock examples/human_approval.spes --input change=… --answers answers.json"
     )]
     Run(run::Args),
+    /// Continue a failed, interrupted or waiting run; completed steps are not run again.
+    #[command(
+        after_help = "Examples:\n  spesc resume last\n  spesc resume 1795296500-6078 --state ci/state.db"
+    )]
+    Resume(runs::ResumeArgs),
+    /// Answer a run waiting on an `ask` step; `spesc resume` then continues it.
+    #[command(
+        after_help = "Examples:\n  spesc approve last review --decision approve\n  spesc approve 1795296500-6078 review --decision revise --comment \"shorter\""
+    )]
+    Approve(runs::ApproveArgs),
+    /// List runs, newest first; `spesc runs prune --older-than 30d` deletes old ones.
+    #[command(
+        after_help = "Examples:\n  spesc runs --status waiting\n  spesc runs prune --older-than 30d"
+    )]
+    Runs(runs::RunsArgs),
+    /// A run's timeline: every step's status, attempts, duration, tokens and cost.
+    #[command(after_help = "Examples:\n  spesc show last\n  spesc show 1795296500 --json")]
+    Show(runs::ShowArgs),
+    /// Per workflow across runs: success rate; per step min / median / max duration, attempts, tokens.
+    #[command(after_help = "Examples:\n  spesc stats\n  spesc stats article --json")]
+    Stats(runs::StatsArgs),
     /// Run the `test` blocks of files offline; exit 1 if any fails.
     #[command(after_help = "Examples:\n  spesc test examples/tested_router.spes")]
     Test(test::Args),
@@ -114,6 +136,11 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => plan::run_graph(args, cli.color.enabled(&std::io::stderr())),
         Command::Run(args) => run::run(args, cli.color.enabled(&std::io::stderr())),
         Command::Test(args) => test::run(args, cli.color.enabled(&std::io::stderr())),
+        Command::Resume(args) => runs::resume(args, cli.color.enabled(&std::io::stderr())),
+        Command::Approve(args) => runs::approve(args),
+        Command::Runs(args) => runs::runs(args),
+        Command::Show(args) => runs::show(args),
+        Command::Stats(args) => runs::stats(args),
     };
     ExitCode::from(code)
 }

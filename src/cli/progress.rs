@@ -18,6 +18,7 @@ pub fn step_line(step: &StepRecord) -> String {
         StepStatus::Failed => "✗",
         StepStatus::Waiting => "?",
         StepStatus::Compensated => "↺",
+        StepStatus::Resumed => "⟳",
     };
     let status = serde_json::to_value(step.status)
         .ok()

@@ -1,6 +1,5 @@
 //! `spesc run FILE`: check, lower and execute one workflow.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -13,7 +12,8 @@ use super::progress;
 use crate::run::events::Events;
 use crate::run::record::{Outcome, RunRecord};
 use crate::run::recording::{Recorder, Replayer};
-use crate::run::store::{JsonDir, RunStore};
+use crate::run::sqlite::Sqlite;
+use crate::run::store::{Journal, NewRun, RunStore};
 use crate::run::{parse_input, RunOptions};
 use std::sync::Arc;
 
@@ -68,10 +68,27 @@ pub struct Args {
     /// Stream events as JSON lines on stdout (the last one holds the result).
     #[arg(long, value_enum, value_name = "FORMAT")]
     events: Option<EventFormat>,
+
+    #[command(flatten)]
+    state: State,
+}
+
+/// Where runs are journaled.
+#[derive(clap::Args, Debug, Clone)]
+pub struct State {
+    /// The run database.
+    #[arg(long = "state", value_name = "PATH", default_value = ".spes/state.db")]
+    pub path: PathBuf,
+}
+
+impl State {
+    pub fn open(&self) -> Result<Arc<dyn RunStore>, String> {
+        Ok(Arc::new(Sqlite::open(&self.path)?))
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum EventFormat {
+pub enum EventFormat {
     /// run_started, step_started, attempt_failed, step_finished, run_finished
     Json,
 }
@@ -112,9 +129,26 @@ pub fn run(args: Args, color: bool) -> u8 {
         Ok(script) => script.unwrap_or_default(),
         Err(message) => return usage_error(message),
     };
+    let store = match args.state.open() {
+        Ok(store) => store,
+        Err(message) => return usage_error(message),
+    };
+    let source = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let file = std::fs::canonicalize(&args.file).unwrap_or(args.file.clone());
+    let new = NewRun {
+        workflow: workflow.clone(),
+        file: file.display().to_string(),
+        source,
+        inputs: Value::Object(inputs.clone()),
+        plan_hash: plan.hash.clone(),
+        mock: args.mock,
+    };
+    let run_id = match store.create(&new) {
+        Ok(id) => id,
+        Err(message) => return usage_error(message),
+    };
     let options = RunOptions {
         answers: answers.into_iter().collect(),
-        given: HashMap::new(),
         script,
         interactive: {
             use std::io::IsTerminal;
@@ -124,17 +158,51 @@ pub fn run(args: Args, color: bool) -> u8 {
         mock_all: args.mock,
         record,
         replay,
+        ..RunOptions::default()
     };
-    let Some(mut record) =
-        crate::run::run(&compiled, &inputs::FsLoader, &workflow, inputs, &options)
+    let shown = Shown {
+        out: args.out.as_deref(),
+        streamed: args.events.is_some(),
+    };
+    execute(
+        &compiled,
+        &workflow,
+        inputs,
+        options,
+        (store, run_id),
+        shown,
+    )
+}
+
+/// Where a run's result goes.
+pub struct Shown<'p> {
+    pub out: Option<&'p Path>,
+    pub streamed: bool,
+}
+
+/// Runs `workflow`, journaled as run `run` of its store, closes the run
+/// and prints the result; gives the exit code.
+pub fn execute(
+    compiled: &Compiled,
+    workflow: &str,
+    inputs: Map<String, Value>,
+    mut options: RunOptions,
+    (store, run): (Arc<dyn RunStore>, String),
+    shown: Shown,
+) -> u8 {
+    options.journal = Some(Arc::new(Journal {
+        store: store.clone(),
+        run: run.clone(),
+    }));
+    let Some(mut record) = crate::run::run(compiled, &inputs::FsLoader, workflow, inputs, &options)
     else {
         return usage_error("the program has no plan");
     };
-    if let Err(e) = JsonDir::default_location().save(&mut record) {
-        eprintln!("warning: the run record could not be saved: {e}");
+    record.id = run;
+    if let Err(e) = store.finish(&record.id, &record) {
+        eprintln!("warning: the run could not be closed in the journal: {e}");
     }
-    let streamed = args.events.is_some();
-    finish(&record, args.out.as_deref(), streamed)
+    finish(&record, shown.out, shown.streamed)
 }
 
 type Recording = (Option<Arc<Recorder>>, Option<Arc<Replayer>>);
@@ -179,7 +247,7 @@ fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, S
 /// Refuses a run, before any call, when a key it needs is not set: every
 /// missing variable named with the models that need it. Keys are not
 /// needed under `--mock` or `--replay`, which send nothing.
-fn keys_available(plan: &crate::plan::Plan) -> Result<(), String> {
+pub fn keys_available(plan: &crate::plan::Plan) -> Result<(), String> {
     let mut missing: Vec<(&str, &str)> = plan
         .workflows
         .iter()
@@ -264,7 +332,7 @@ fn read_object(path: &Path) -> Result<Map<String, Value>, String> {
 }
 
 /// Where the run's progress goes.
-fn observer(quiet: bool, format: Option<EventFormat>) -> Events {
+pub fn observer(quiet: bool, format: Option<EventFormat>) -> Events {
     use std::io::IsTerminal;
     match (format, quiet) {
         (Some(EventFormat::Json), _) => Events::to(Rc::new(progress::JsonLines)),
@@ -317,8 +385,8 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
         Outcome::Waiting { step, question } => {
             eprintln!("waiting: step `{step}` asks: {question}");
             eprintln!(
-                "answer it with --answers FILE, a JSON object such as {{\"{}\": {{\"decision\": \"approve\"}}}}",
-                step.rsplit('.').next().unwrap_or(step)
+                "answer it with `spesc approve {} {step} --decision approve|revise|reject`, then `spesc resume {}` (or run again with --answers FILE)",
+                record.id, record.id
             );
             WAITING
         }

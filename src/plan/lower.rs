@@ -138,6 +138,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
                     let mut node = self.node(&l.name, &id, NodeKind::Let, parent.clone());
                     node.doc = l.doc.as_ref().map(|d| d.text.clone());
                     node.ty = l.ty.as_ref().map(dump::ty);
+                    node.source = print::expr(&l.value);
                     let first_child = self.nodes.len();
                     node.deps = self.value(&l.value, &id);
                     self.attach_composite(node, &l.value, first_child);
@@ -323,9 +324,12 @@ impl<'d, 'a> Lowering<'d, 'a> {
         node.doc = step.doc.as_ref().map(|d| d.text.clone());
         node.ty = Some(dump::ty(&step.ty));
         let mut reads: BTreeSet<String> = BTreeSet::new();
+        let mut source = Vec::new();
         for e in step_exprs(step) {
             reads.extend(self.reads(e));
+            source.push(print::expr(e));
         }
+        node.source = source.join("\n");
         if let Some(ContextStrategy::Steps(names, _)) = self.clause(step, |k| match k {
             ClauseKind::Context(c) => Some(c),
             _ => None,
@@ -381,6 +385,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
             loop_plan: None,
             fan_out: None,
             matches: None,
+            source: String::new(),
         }
     }
 

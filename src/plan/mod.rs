@@ -148,6 +148,19 @@ pub struct NodePlan {
     /// For a `let` whose value is a `match`: what it matches on.
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub matches: Option<String>,
+    /// The node's expressions as written (prompt, checks, a `let`'s value),
+    /// printed: with the rest of the node, what [`NodePlan::fingerprint`]
+    /// covers, so that `resume` can tell whether a completed node changed.
+    #[serde(skip)]
+    pub source: String,
+}
+
+impl NodePlan {
+    /// A hash of everything that decides what the node does.
+    pub fn fingerprint(&self) -> String {
+        let shape = serde_json::to_string(self).unwrap_or_default();
+        fingerprint(format!("{shape}\n{}", self.source).as_bytes())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -48,6 +48,11 @@ pub struct Engine<'a> {
     completed: RefCell<Vec<(String, &'a ActionBlock, Rc<Scope<'a>>)>>,
     /// Scripted replies and failures of the mock.
     script: RefCell<Script>,
+    /// Outputs from the journal of a resumed run, by node id, in the order
+    /// the node completed (a `loop` body's node once per iteration).
+    resumed: RefCell<HashMap<String, std::collections::VecDeque<Value>>>,
+    /// Answers given with `spesc approve`: each answers one wait.
+    approvals: RefCell<HashMap<String, Value>>,
     /// Held while a person is asked on the terminal.
     terminal: tokio::sync::Mutex<()>,
     /// The HTTP client for `fetch`, made on first use.
@@ -137,6 +142,14 @@ impl<'a> Engine<'a> {
             steps: RefCell::new(Vec::new()),
             completed: RefCell::new(Vec::new()),
             script: RefCell::new(options.script.clone()),
+            resumed: RefCell::new(
+                options
+                    .resumed
+                    .iter()
+                    .map(|(id, outputs)| (id.clone(), outputs.iter().cloned().collect()))
+                    .collect(),
+            ),
+            approvals: RefCell::new(options.approvals.clone()),
             terminal: tokio::sync::Mutex::new(()),
             http: std::cell::OnceCell::new(),
             answers_by: RefCell::new(HashMap::new()),
@@ -269,19 +282,56 @@ impl<'a> Engine<'a> {
         self.eval(&block.value, &inner).await
     }
 
+    /// Runs a statement and fills its slot. A node that completed before
+    /// a resume gets its output from the journal instead; every other is
+    /// journaled before its slot is filled, so nothing that reads it starts
+    /// before it is durable.
     async fn statement(&self, stmt: &'a Stmt, scope: &Rc<Scope<'a>>, prefix: &str) {
         let id = format!("{prefix}{}", stmt.name().name);
-        let result = match stmt {
-            Stmt::Step(step) => self.step(step, scope, &id).await,
-            Stmt::Let(l) => self.let_value(l, scope, &id).await,
-            Stmt::Loop(l) => self.loop_stmt(l, scope, &id).await,
+        let restored = self
+            .resumed
+            .borrow_mut()
+            .get_mut(&id)
+            .and_then(|outputs| outputs.pop_front());
+        let result = match restored {
+            Some(value) => {
+                self.note(&id, StepStatus::Resumed, 0, Instant::now(), None);
+                self.record_output(&id, &value);
+                Ok(value)
+            }
+            None => {
+                let result = match stmt {
+                    Stmt::Step(step) => self.step(step, scope, &id).await,
+                    Stmt::Let(l) => self.let_value(l, scope, &id).await,
+                    Stmt::Loop(l) => self.loop_stmt(l, scope, &id).await,
+                };
+                if let Ok(value) = &result {
+                    self.record_output(&id, value);
+                }
+                let fingerprint = self.node(scope, &id).map(NodePlan::fingerprint);
+                match self.journal(&id, fingerprint) {
+                    Ok(()) => result,
+                    Err(problem) => Err(Fault::Error(problem)),
+                }
+            }
         };
-        if let Ok(value) = &result {
-            self.record_output(&id, value);
-        }
         if let Some(slot) = scope.lookup(&stmt.name().name) {
             slot.set(result.map_err(|f| stop(f, &id)));
         }
+    }
+
+    /// Journals the latest record of `id`, if the run has a journal.
+    fn journal(&self, id: &str, fingerprint: Option<String>) -> Result<(), String> {
+        let Some(journal) = &self.options.journal else {
+            return Ok(());
+        };
+        let steps = self.steps.borrow();
+        let Some(record) = steps.iter().rev().find(|r| r.id == id) else {
+            return Ok(());
+        };
+        journal
+            .node(record, fingerprint)
+            .map_err(|e| format!("the journal could not be written: {e}"))
     }
 
     async fn let_value(&self, l: &'a LetStmt, scope: &Rc<Scope<'a>>, id: &str) -> Eval<Value> {
@@ -996,6 +1046,7 @@ impl<'a> Engine<'a> {
                     tokens,
                 );
                 self.note(&summary_id, StepStatus::Succeeded, 1, started, None);
+                self.journal(&summary_id, None).map_err(Fault::Error)?;
                 Ok(text)
             }
             Err(error) => {
@@ -1218,12 +1269,14 @@ impl<'a> Engine<'a> {
             _ => String::new(),
         };
         let name = id.rsplit('.').next().unwrap_or(id);
-        let answer = self
-            .options
-            .answers
-            .get(id)
-            .or_else(|| self.options.answers.get(name))
-            .cloned();
+        let approved = self.approvals.borrow_mut().remove(id);
+        let answer = approved.or_else(|| {
+            self.options
+                .answers
+                .get(id)
+                .or_else(|| self.options.answers.get(name))
+                .cloned()
+        });
         match answer {
             Some(answer) => conform(answer, declared).map_err(|problem| {
                 Fault::Error(format!("the answer for `{id}` does not fit: {problem}"))
@@ -1264,7 +1317,11 @@ impl<'a> Engine<'a> {
                     Some(format!("compensation failed: {}", describe(&fault))),
                 ),
             };
-            self.note(&format!("{id}.compensate"), status, 1, started, error);
+            let compensation = format!("{id}.compensate");
+            self.note(&compensation, status, 1, started, error);
+            // The run has failed already: a journal that cannot be written
+            // now only loses the compensation's record.
+            let _ = self.journal(&compensation, None);
         }
     }
 

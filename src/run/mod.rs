@@ -23,7 +23,10 @@ pub mod prompt;
 pub mod provider;
 pub mod record;
 pub mod recording;
+pub mod resume;
 pub mod script;
+pub mod sqlite;
+pub mod stats;
 pub mod store;
 mod testing;
 pub mod value;
@@ -69,6 +72,14 @@ pub struct RunOptions {
     pub record: Option<std::sync::Arc<recording::Recorder>>,
     /// `--replay FILE`: answers from a recording; nothing is sent.
     pub replay: Option<std::sync::Arc<recording::Replayer>>,
+    /// Where each node is journaled as it finishes.
+    pub journal: Option<std::sync::Arc<store::Journal>>,
+    /// Outputs of nodes that completed before a resume, by id, in
+    /// completion order: they are not run again.
+    pub resumed: HashMap<String, Vec<Value>>,
+    /// Answers given with `spesc approve`, by step id: each answers one
+    /// wait (unlike `answers`, which answer every time).
+    pub approvals: HashMap<String, Value>,
 }
 
 /// Runs `workflow` of a compiled program (which must have a plan) with

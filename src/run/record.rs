@@ -1,11 +1,11 @@
 //! The record of a run: what ran, how often, how long, and how it ended.
-//! Written as JSON under `.spes/runs/` by `spesc run`; a later issue moves
-//! it into an embedded database behind the same types.
+//! Journaled node by node into the run database (`store.rs`) and shown by
+//! `spesc show`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepStatus {
     Succeeded,
@@ -19,9 +19,12 @@ pub enum StepStatus {
     Given,
     /// Undone by its `compensate` command after the run failed.
     Compensated,
+    /// Completed before the run was resumed: its output came from the
+    /// journal, and nothing was called again.
+    Resumed,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepRecord {
     pub id: String,
     pub status: StepStatus,
@@ -33,11 +36,11 @@ pub struct StepRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// What lenient parsing fixed in the reply.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repairs: Vec<String>,
     /// Why each earlier attempt was rejected (fed back to the model when
     /// the reply was invalid).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retried: Vec<String>,
     /// The prompt of the answered call (LLM steps).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,13 +57,13 @@ pub struct StepRecord {
     pub output: Option<Value>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
     pub prompt: u64,
     pub completion: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "status")]
 pub enum Outcome {
     Succeeded { output: Value },

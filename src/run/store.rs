@@ -1,71 +1,141 @@
-//! Where run records go. `spesc run` saves each record through a
-//! [`RunStore`]; today that is one JSON file per run under `.spes/runs/`
-//! ([`JsonDir`]). The durable-runs issue puts an embedded database behind
-//! the same trait.
+//! Where runs are kept: the [`RunStore`] trait and what goes through it.
+//! `spesc run` opens a run, journals each node as it finishes (durably,
+//! before anything that reads it starts), and closes the run; `resume`,
+//! `approve`, `runs`, `show` and `stats` read it back. The embedded SQLite
+//! database ([`super::sqlite::Sqlite`]) is the one backend; the trait is
+//! what a shared database for workers on several machines would implement.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
-use super::record::RunRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-pub trait RunStore {
-    /// Saves a finished (or waiting) run and gives it its id.
-    fn save(&self, record: &mut RunRecord) -> Result<String, String>;
+use super::record::{Outcome, RunRecord, StepRecord, Totals};
+
+/// A run as it starts.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    pub workflow: String,
+    /// The `.spes` file run, as an absolute path: `resume` reads it again.
+    pub file: String,
+    /// Its text when the run started.
+    pub source: String,
+    pub inputs: Value,
+    pub plan_hash: String,
+    /// `--mock`: every model answered by the mock (a resume does the same).
+    pub mock: bool,
 }
 
-/// One pretty-printed JSON file per run: `<dir>/<id>.json`.
-pub struct JsonDir {
-    pub dir: PathBuf,
+/// A run as it is kept.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredRun {
+    pub id: String,
+    pub workflow: String,
+    pub file: String,
+    pub source: String,
+    pub inputs: Value,
+    pub plan_hash: String,
+    /// `running`, `succeeded`, `failed` or `waiting`.
+    pub status: String,
+    pub outcome: Option<Outcome>,
+    /// Unix time in milliseconds.
+    pub started_at: u64,
+    pub duration_ms: Option<u64>,
+    /// The process running it now (an interrupted run keeps a dead one).
+    pub owner: Option<u32>,
+    /// Run with `--mock`.
+    pub mock: bool,
+    /// Every node journaled, in completion order, over every resume.
+    pub nodes: Vec<StoredNode>,
+    /// Answers given with `spesc approve`, by step.
+    pub answers: Vec<(String, Value)>,
 }
 
-impl JsonDir {
-    /// `.spes/runs` under the working directory.
-    pub fn default_location() -> JsonDir {
-        JsonDir {
-            dir: PathBuf::from(".spes/runs"),
-        }
+impl StoredRun {
+    /// Tokens and cost over every node the run has paid for.
+    pub fn totals(&self) -> Totals {
+        let steps: Vec<StepRecord> = self.nodes.iter().map(|n| n.record.clone()).collect();
+        Totals::of(&steps)
     }
 }
 
-impl RunStore for JsonDir {
-    fn save(&self, record: &mut RunRecord) -> Result<String, String> {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let id = format!("{seconds}-{}", std::process::id());
-        record.id = id.clone();
-        let json = serde_json::to_string_pretty(record).map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(&self.dir)
-            .and_then(|()| std::fs::write(self.dir.join(format!("{id}.json")), json))
-            .map_err(|e| format!("cannot write to `{}`: {e}", self.dir.display()))?;
-        Ok(id)
+/// A journaled node: its record and the fingerprint of its plan node.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredNode {
+    #[serde(flatten)]
+    pub record: StepRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+/// A line of `spesc runs`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub workflow: String,
+    pub status: String,
+    pub started_at: u64,
+    pub duration_ms: Option<u64>,
+}
+
+/// Which runs to list.
+#[derive(Clone, Debug, Default)]
+pub struct RunFilter {
+    pub status: Option<String>,
+    pub workflow: Option<String>,
+}
+
+pub trait RunStore: Send + Sync {
+    /// Opens a run (status `running`, owned by this process) and gives its
+    /// id.
+    fn create(&self, run: &NewRun) -> Result<String, String>;
+    /// Takes a run over for `resume`: refused while another living process
+    /// runs it.
+    fn claim(&self, id: &str) -> Result<(), String>;
+    /// Journals one finished node, durably, before this returns.
+    fn node(&self, run: &str, node: &StoredNode) -> Result<(), String>;
+    /// Closes a run with its outcome; the owner is released.
+    fn finish(&self, run: &str, record: &RunRecord) -> Result<(), String>;
+    /// A run, whole; `id` may be a unique prefix, or `last`.
+    fn run(&self, id: &str) -> Result<StoredRun, String>;
+    /// Runs, newest first.
+    fn runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, String>;
+    /// Every run of `workflow` (or of every workflow), whole, for `stats`.
+    fn all(&self, workflow: Option<&str>) -> Result<Vec<StoredRun>, String>;
+    /// Keeps an answer for a waiting step.
+    fn answer(&self, run: &str, step: &str, answer: &Value) -> Result<(), String>;
+    /// The answers not yet used, marked used: each answers one wait.
+    fn take_answers(&self, run: &str) -> Result<Vec<(String, Value)>, String>;
+    /// Deletes finished runs that started more than `age_ms` ago; gives
+    /// how many.
+    fn prune(&self, age_ms: u64) -> Result<usize, String>;
+}
+
+/// What the interpreter writes to as nodes finish: one run of a store.
+pub struct Journal {
+    pub store: Arc<dyn RunStore>,
+    pub run: String,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Journal({})", self.run)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::run::record::Outcome;
-
-    #[test]
-    fn records_are_saved_as_json_files_named_by_their_id() {
-        let dir = std::env::temp_dir().join(format!("spesc-store-{}", std::process::id()));
-        let store = JsonDir { dir: dir.clone() };
-        let mut record = RunRecord {
-            id: String::new(),
-            workflow: "w".into(),
-            plan_hash: "fnv1a64:0".into(),
-            inputs: serde_json::json!({}),
-            outcome: Outcome::Succeeded {
-                output: serde_json::json!("done"),
-            },
-            duration_ms: 1,
-            totals: Default::default(),
-            steps: Vec::new(),
+impl Journal {
+    pub fn node(&self, record: &StepRecord, fingerprint: Option<String>) -> Result<(), String> {
+        let node = StoredNode {
+            record: record.clone(),
+            fingerprint,
         };
-        let id = store.save(&mut record).expect("saved");
-        assert_eq!(record.id, id);
-        let text = std::fs::read_to_string(dir.join(format!("{id}.json"))).expect("written");
-        assert!(text.contains("\"status\": \"succeeded\""), "{text}");
-        let _ = std::fs::remove_dir_all(dir);
+        self.store.node(&self.run, &node)
     }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -1,0 +1,418 @@
+//! Durable runs, end to end through the real binary: a run killed with
+//! SIGKILL at every step boundary is resumed without calling a completed
+//! step again; approvals, plan changes, two processes at once, `stats`.
+
+// A test fails by panicking; `expect` says where and why.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{Answer, Server};
+
+/// A fresh folder for a test's files and journal.
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spesc-journal-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spesc"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
+fn spesc(dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).output().expect("spesc runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn show(dir: &Path, run: &str) -> Value {
+    let output = spesc(dir, &["show", run, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("the run as JSON")
+}
+
+/// A completion whose text is `text`.
+fn reply(text: &str) -> Answer {
+    Answer::json(
+        200,
+        json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+            "finish_reason": "stop"}], "usage": {"prompt_tokens": 10, "completion_tokens": 2}})
+        .to_string(),
+    )
+}
+
+/// Five steps, each reading the one before, on the server at `url`.
+fn five_steps(url: &str) -> String {
+    let mut text = format!(
+        "model m {{ provider = openai  name = \"tiny\"  base_url = \"{url}/v1\" }}\n\nworkflow five(topic: string) -> string {{\n  step s1: string {{ model = m  prompt = \"Step 1 on {{{{ topic }}}}\" }}\n"
+    );
+    for n in 2..=5 {
+        text.push_str(&format!(
+            "  step s{n}: string {{ model = m  prompt = \"Step {n} after {{{{ s{} }}}}\" }}\n",
+            n - 1
+        ));
+    }
+    text.push_str("  return s5\n}\n");
+    text
+}
+
+/// Which step each request the server saw was for.
+fn steps_asked(server: &Server) -> Vec<u32> {
+    server
+        .seen()
+        .iter()
+        .map(|r| {
+            let prompt = r.body["messages"][0]["content"]
+                .as_str()
+                .unwrap_or_default();
+            prompt[5..6].parse().expect("`Step N …`")
+        })
+        .collect()
+}
+
+/// Waits until the server has seen `n` requests.
+fn wait_for(server: &Server, n: usize) {
+    let start = Instant::now();
+    while server.seen().len() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "only {} requests came",
+            server.seen().len()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_run_killed_at_any_step_boundary_resumes_without_calling_a_completed_step_again() {
+    for done in 0..5 {
+        let dir = folder(&format!("kill{done}"));
+        // Steps 1..=done answer; the next one is held until the kill.
+        let mut answers: Vec<Answer> = (1..=done).map(|n| reply(&format!("R{n}"))).collect();
+        answers.push(Answer::Slow(
+            Duration::from_secs(60),
+            Box::new(reply("too late")),
+        ));
+        answers.extend((done + 1..=5).map(|n| reply(&format!("R{n}"))));
+        let server = Server::start(answers);
+        std::fs::write(dir.join("five.spes"), five_steps(&server.url)).unwrap();
+
+        let mut running = command(&dir, &["run", "five.spes", "--input", "topic=x", "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(&server, done + 1);
+        running.kill().unwrap(); // SIGKILL: no chance to clean up
+        running.wait().unwrap();
+
+        let killed = show(&dir, "last");
+        assert_eq!(killed["status"], "running", "killed mid-run");
+        let journaled: Vec<&str> = killed["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = (1..=done).map(|n| format!("s{n}")).collect();
+        assert_eq!(
+            journaled, expected,
+            "every completed step is in the journal"
+        );
+
+        let resumed = spesc(&dir, &["resume", "last", "-q"]);
+        assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+        let result: Value = serde_json::from_slice(&resumed.stdout).unwrap();
+        assert_eq!(result, json!("R5"));
+        let after_kill = &steps_asked(&server)[done + 1..];
+        let remaining: Vec<u32> = (done as u32 + 1..=5).collect();
+        assert_eq!(
+            after_kill, remaining,
+            "killed after {done} steps: only the rest were called"
+        );
+        let finished = show(&dir, "last");
+        assert_eq!(finished["status"], "succeeded");
+        assert_eq!(
+            finished["totals"]["tokens"]["prompt"],
+            json!(50),
+            "five calls paid for, once each"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// The human-approval example under `--mock`, waiting for its first
+/// answer.
+fn waiting_announcement(dir: &Path) -> String {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/human_approval.spes");
+    let waiting = spesc(
+        dir,
+        &[
+            "run",
+            "--mock",
+            example.to_str().unwrap(),
+            "--input",
+            "change=Prices drop",
+            "-q",
+        ],
+    );
+    assert_eq!(waiting.status.code(), Some(3), "{}", stderr(&waiting));
+    assert!(
+        stderr(&waiting).contains("spesc approve"),
+        "{}",
+        stderr(&waiting)
+    );
+    let run = show(dir, "last");
+    assert_eq!(run["status"], "waiting");
+    run["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn approve_then_resume_publishes_and_reject_publishes_nothing() {
+    let dir = folder("approve");
+    let run = waiting_announcement(&dir);
+    let revised = spesc(
+        &dir,
+        &[
+            "approve",
+            &run,
+            "verdict",
+            "--decision",
+            "revise",
+            "--comment",
+            "shorter",
+        ],
+    );
+    assert_eq!(revised.status.code(), Some(0), "{}", stderr(&revised));
+    let again = spesc(&dir, &["resume", &run, "-q"]);
+    assert_eq!(
+        again.status.code(),
+        Some(3),
+        "a revision is reviewed again: {}",
+        stderr(&again)
+    );
+    assert_eq!(
+        spesc(&dir, &["approve", &run, "verdict", "--decision", "approve"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let published = spesc(&dir, &["resume", &run, "-q"]);
+    assert_eq!(published.status.code(), Some(0), "{}", stderr(&published));
+    let text: Value = serde_json::from_slice(&published.stdout).unwrap();
+    assert!(text.as_str().is_some_and(|t| !t.is_empty()), "{text}");
+    let nodes = show(&dir, &run)["nodes"].clone();
+    let drafts = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["id"] == "review.draft")
+        .count();
+    assert_eq!(
+        drafts, 2,
+        "one draft per round, none written again on resume"
+    );
+    let twice = spesc(&dir, &["resume", &run]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains("already succeeded"),
+        "{}",
+        stderr(&twice)
+    );
+
+    let rejected = waiting_announcement(&dir);
+    assert_eq!(
+        spesc(
+            &dir,
+            &["approve", "last", "review.verdict", "--decision", "reject"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let nothing = spesc(&dir, &["resume", &rejected, "-q"]);
+    assert_eq!(nothing.status.code(), Some(0), "{}", stderr(&nothing));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&nothing.stdout).unwrap(),
+        json!("")
+    );
+
+    let wrong = spesc(
+        &dir,
+        &["approve", &rejected, "verdict", "--decision", "approve"],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("not waiting"), "{}", stderr(&wrong));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const TWO_STEPS: &str = "model m { provider = mock }
+workflow two(topic: string) -> string {
+  step first: string { model = m  prompt = \"First on {{ topic }}\" }
+  step second: string { model = m  prompt = \"Second after {{ first }}\" }
+  return second
+}
+";
+
+#[test]
+fn a_plan_changed_at_a_completed_step_is_refused_and_one_changed_after_is_resumed() {
+    let dir = folder("changed");
+    std::fs::write(dir.join("two.spes"), TWO_STEPS).unwrap();
+    std::fs::write(dir.join("fail.json"), r#"{"second": [{"status": 401}]}"#).unwrap();
+    let failed = spesc(
+        &dir,
+        &[
+            "run",
+            "two.spes",
+            "--input",
+            "topic=x",
+            "--mock-script",
+            "fail.json",
+            "-q",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+
+    std::fs::write(
+        dir.join("two.spes"),
+        TWO_STEPS.replace("First on", "Begin with"),
+    )
+    .unwrap();
+    let refused = spesc(&dir, &["resume", "last"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("the plan changed at steps that already completed: `first`"),
+        "{}",
+        stderr(&refused)
+    );
+
+    std::fs::write(
+        dir.join("two.spes"),
+        TWO_STEPS.replace("Second after", "Then, after"),
+    )
+    .unwrap();
+    let resumed = spesc(&dir, &["resume", "last", "-q"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let nodes = show(&dir, "last")["nodes"].clone();
+    let firsts = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["id"] == "first")
+        .count();
+    assert_eq!(firsts, 1, "the completed step was not run again");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_run_in_progress_cannot_be_resumed_by_another_process() {
+    let dir = folder("busy");
+    let server = Server::start(vec![Answer::Slow(
+        Duration::from_secs(60),
+        Box::new(reply("late")),
+    )]);
+    std::fs::write(dir.join("five.spes"), five_steps(&server.url)).unwrap();
+    let mut running = command(&dir, &["run", "five.spes", "--input", "topic=x", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&server, 1);
+    let second = spesc(&dir, &["resume", "last"]);
+    running.kill().unwrap();
+    running.wait().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        stderr(&second).contains("is being run by process"),
+        "{}",
+        stderr(&second)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stats_count_runs_successes_attempts_and_tokens() {
+    let dir = folder("stats");
+    std::fs::write(dir.join("two.spes"), TWO_STEPS.replace("prompt = \"Second", "retry = { attempts = 2  backoff = constant(1ms)  on = [server_error] }  prompt = \"Second")).unwrap();
+    let scripts = [
+        ("ok.json", "{}"),
+        ("retried.json", r#"{"second": [{"status": 500}]}"#),
+        (
+            "failed.json",
+            r#"{"second": [{"status": 500}, {"status": 500}]}"#,
+        ),
+    ];
+    for (name, script) in scripts {
+        std::fs::write(dir.join(name), script).unwrap();
+    }
+    for script in ["ok.json", "ok.json", "retried.json", "failed.json"] {
+        spesc(
+            &dir,
+            &[
+                "run",
+                "two.spes",
+                "--input",
+                "topic=x",
+                "--mock-script",
+                script,
+                "-q",
+            ],
+        );
+    }
+    let output = spesc(&dir, &["stats", "two", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stats: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let two = &stats[0];
+    assert_eq!(two["runs"], 4);
+    assert_eq!(two["success_rate"], 0.75);
+    let step = |id: &str| {
+        two["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (first, second) = (step("first"), step("second"));
+    assert_eq!(
+        (first["count"].clone(), first["succeeded"].clone()),
+        (json!(4), json!(4))
+    );
+    assert_eq!(
+        (second["count"].clone(), second["succeeded"].clone()),
+        (json!(4), json!(3))
+    );
+    assert_eq!(first["mean_attempts"], 1.0);
+    assert_eq!(
+        second["mean_attempts"], 1.5,
+        "1 + 1 + 2 + 2 attempts over 4 runs"
+    );
+    assert!(first["min_ms"].as_u64() <= first["median_ms"].as_u64());
+    assert!(first["median_ms"].as_u64() <= first["max_ms"].as_u64());
+    // The mock's tokens are the same for every run of a step.
+    let first_tokens = show(&dir, "last")["nodes"][0]["tokens"].clone();
+    let per_run =
+        first_tokens["prompt"].as_u64().unwrap() + first_tokens["completion"].as_u64().unwrap();
+    assert_eq!(first["tokens"].as_u64().unwrap(), 4 * per_run);
+    let listed = spesc(&dir, &["runs", "--status", "failed"]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 1);
+    let pruned = spesc(&dir, &["runs", "prune", "--older-than", "0s"]);
+    assert_eq!(pruned.status.code(), Some(0), "{}", stderr(&pruned));
+    assert!(
+        String::from_utf8_lossy(&spesc(&dir, &["runs"]).stdout).is_empty(),
+        "all pruned"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
