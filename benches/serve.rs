@@ -14,11 +14,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use spesc::check::{compile, Loader, NoFiles};
 use spesc::run::record::Outcome;
+use spesc::run::sqlite::Sqlite;
+use spesc::run::store::{Journal, NewRun, RunStore};
 use spesc::run::{run, RunOptions};
 use spesc::source::SourceMap;
 
@@ -160,6 +163,7 @@ fn main() {
         })
         .collect();
     let (peak, _) = memory();
+    chain_with_and_without_the_journal(&url, runs);
     server.kill().ok();
     server.wait().ok();
     rates.sort_by(f64::total_cmp);
@@ -169,4 +173,74 @@ fn main() {
         rates[runs - 1]
     );
     println!("memory: {before:.1} MiB resident before the runs, {peak:.1} MiB peak");
+}
+
+/// A 1,000-step chain of calls to the same server, with and without the
+/// SQLite journal: what the journal costs next to a (very fast) model.
+fn chain_with_and_without_the_journal(url: &str, runs: usize) {
+    let mut text = format!(
+        "model local {{ provider = openai  name = \"bench\"  base_url = \"{url}/v1\" }}\n\nworkflow chain() -> string {{\n  step s0: string {{ model = local  prompt = \"Start\" }}\n"
+    );
+    for i in 1..1000 {
+        text.push_str(&format!(
+            "  step s{i}: string {{ model = local  prompt = \"Improve: {{{{ s{} }}}}\" }}\n",
+            i - 1
+        ));
+    }
+    text.push_str("  return s999\n}\n");
+    let loader: &dyn Loader = &NoFiles;
+    let mut sources = SourceMap::new();
+    let file = sources.add("chain.spes", text);
+    let compiled = compile(
+        &mut sources,
+        &[(file, Path::new("chain.spes").into())],
+        loader,
+        &Default::default(),
+    );
+    let median = |journaled: bool| {
+        let mut times: Vec<f64> = (0..runs)
+            .map(|_| {
+                let options = RunOptions {
+                    journal: journaled.then(journal),
+                    ..RunOptions::default()
+                };
+                let start = Instant::now();
+                let record = run(&compiled, loader, "chain", Map::new(), &options).expect("a plan");
+                assert!(
+                    matches!(record.outcome, Outcome::Succeeded { .. }),
+                    "{:?}",
+                    record.outcome
+                );
+                start.elapsed().as_secs_f64()
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[runs / 2]
+    };
+    let (bare, journaled) = (median(false), median(true));
+    println!(
+        "1,000-step chain over HTTP: {:.1} ms without the journal, {:.1} ms with it ({:.2}×; {:.1} µs per node)",
+        bare * 1e3,
+        journaled * 1e3,
+        journaled / bare,
+        (journaled - bare) * 1e6 / 1000.0
+    );
+}
+
+/// A journal in a fresh database under the temporary folder.
+fn journal() -> Arc<Journal> {
+    let path = std::env::temp_dir().join(format!("spesc-bench-serve-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let store: Arc<dyn RunStore> = Arc::new(Sqlite::open(&path).unwrap());
+    let run = store
+        .create(&NewRun {
+            workflow: "chain".into(),
+            file: "chain.spes".into(),
+            source: String::new(),
+            inputs: json!({}),
+            plan_hash: String::new(),
+            mock: false,
+        })
+        .unwrap();
+    Arc::new(Journal { store, run })
 }

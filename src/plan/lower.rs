@@ -31,6 +31,10 @@ pub(crate) fn lower(program: &Program) -> Plan {
         })
         .map(|(file, workflow)| Lowering::new(&decls, file, workflow).workflow())
         .collect();
+    let mut workflows = workflows;
+    for node in workflows.iter_mut().flat_map(|w| &mut w.nodes) {
+        node.fingerprint = node.compute_fingerprint();
+    }
     let hash = fingerprint(&serde_json::to_vec(&workflows).unwrap_or_default());
     Plan {
         schema: SCHEMA_VERSION,
@@ -386,6 +390,7 @@ impl<'d, 'a> Lowering<'d, 'a> {
             fan_out: None,
             matches: None,
             source: String::new(),
+            fingerprint: String::new(),
         }
     }
 

@@ -153,11 +153,14 @@ pub struct NodePlan {
     /// covers, so that `resume` can tell whether a completed node changed.
     #[serde(skip)]
     pub source: String,
+    /// [`NodePlan::compute_fingerprint`], computed once when lowered.
+    #[serde(skip)]
+    pub fingerprint: String,
 }
 
 impl NodePlan {
     /// A hash of everything that decides what the node does.
-    pub fn fingerprint(&self) -> String {
+    pub fn compute_fingerprint(&self) -> String {
         let shape = serde_json::to_string(self).unwrap_or_default();
         fingerprint(format!("{shape}\n{}", self.source).as_bytes())
     }

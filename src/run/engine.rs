@@ -308,7 +308,7 @@ impl<'a> Engine<'a> {
                 if let Ok(value) = &result {
                     self.record_output(&id, value);
                 }
-                let fingerprint = self.node(scope, &id).map(NodePlan::fingerprint);
+                let fingerprint = self.node(scope, &id).map(|n| n.fingerprint.clone());
                 match self.journal(&id, fingerprint) {
                     Ok(()) => result,
                     Err(problem) => Err(Fault::Error(problem)),

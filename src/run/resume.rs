@@ -43,7 +43,7 @@ pub fn restorable(
         let unchanged = done
             .iter()
             .all(|node| match (nodes.get(id), &node.fingerprint) {
-                (Some(now), Some(then)) => &now.fingerprint() == then,
+                (Some(now), Some(then)) => &now.fingerprint == then,
                 (now, _) => now.is_some(),
             });
         if !unchanged {

@@ -34,7 +34,7 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
     CREATE TABLE blobs (
         hash TEXT PRIMARY KEY,
         content TEXT NOT NULL
-    );
+    ) WITHOUT ROWID;
     CREATE TABLE nodes (
         run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
         seq INTEGER NOT NULL,
@@ -48,10 +48,11 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         prompt_tokens INTEGER,
         completion_tokens INTEGER,
         cost REAL,
+        value TEXT,
         output TEXT REFERENCES blobs (hash),
         detail TEXT NOT NULL,
         PRIMARY KEY (run_id, seq)
-    );
+    ) WITHOUT ROWID;
     CREATE TABLE answers (
         run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
         step TEXT NOT NULL,
@@ -59,6 +60,9 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         used INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (run_id, step)
     );"];
+
+/// Outputs of this many bytes or more are stored once by content hash.
+const LARGE: usize = 1024;
 
 pub struct Sqlite {
     connection: Mutex<Connection>,
@@ -132,7 +136,7 @@ impl Sqlite {
         self.with(|c| {
             let mut statement = c.prepare(
                 "SELECT node_id, fingerprint, status, attempts, nodes.duration_ms, error, model,
-                        prompt_tokens, completion_tokens, cost, blobs.content, detail
+                        prompt_tokens, completion_tokens, cost, COALESCE(value, blobs.content), detail
                  FROM nodes LEFT JOIN blobs ON blobs.hash = nodes.output
                  WHERE run_id = ?1 ORDER BY seq",
             )?;
@@ -284,22 +288,24 @@ impl RunStore for Sqlite {
         let output = record.output.as_ref().map(Value::to_string);
         self.with(|c| {
             let transaction = c.transaction()?;
-            let hash = match &output {
-                Some(text) => {
+            // Small outputs stay in their row; large ones are stored once
+            // by content hash (a fan-out often repeats them).
+            let (value, hash) = match output {
+                Some(text) if text.len() >= LARGE => {
                     let hash = fingerprint(text.as_bytes());
                     transaction.execute(
                         "INSERT OR IGNORE INTO blobs (hash, content) VALUES (?1, ?2)",
                         params![hash, text],
                     )?;
-                    Some(hash)
+                    (None, Some(hash))
                 }
-                None => None,
+                small => (small, None),
             };
             transaction.execute(
                 "INSERT INTO nodes (run_id, seq, node_id, fingerprint, status, attempts, duration_ms, error, model,
-                                    prompt_tokens, completion_tokens, cost, output, detail)
+                                    prompt_tokens, completion_tokens, cost, value, output, detail)
                  VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM nodes WHERE run_id = ?1),
-                         ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                         ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     run,
                     record.id,
@@ -312,6 +318,7 @@ impl RunStore for Sqlite {
                     record.tokens.map(|t| t.prompt as i64),
                     record.tokens.map(|t| t.completion as i64),
                     record.cost,
+                    value,
                     hash,
                     detail
                 ],
