@@ -332,6 +332,8 @@ fn a_mock_script_drives_failures_from_the_command_line() {
 fn ask_asks_inline_on_a_terminal() {
     use std::io::Write;
     let approval = example("human_approval.spes");
+    let dir = std::env::temp_dir().join(format!("spesc-cli-terminal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let command = format!(
         "{} run --mock {approval} --input change=v2",
         env!("CARGO_BIN_EXE_spesc")
@@ -339,7 +341,7 @@ fn ask_asks_inline_on_a_terminal() {
     let mut child = Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env("NO_COLOR", "1")
-        .current_dir(std::env::temp_dir())
+        .current_dir(&dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
