@@ -1,0 +1,2 @@
+" spesc workflow files
+autocmd BufRead,BufNewFile *.spes setfiletype spes
