@@ -54,6 +54,7 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod lsp;
 pub mod plan;
 pub mod run;
 pub mod source;

@@ -103,6 +103,9 @@ enum Command {
     /// Per workflow across runs: success rate; per step min / median / max duration, attempts, tokens.
     #[command(after_help = "Examples:\n  spesc stats\n  spesc stats article --json")]
     Stats(runs::StatsArgs),
+    /// A language server over stdio, for editors: diagnostics, hover, go to definition.
+    #[command(after_help = "Editors start it themselves; see editors/README.md.")]
+    Lsp,
     /// Run the `test` blocks of files offline; exit 1 if any fails.
     #[command(after_help = "Examples:\n  spesc test examples/tested_router.spes")]
     Test(test::Args),
@@ -141,6 +144,10 @@ pub fn main() -> ExitCode {
         Command::Runs(args) => runs::runs(args),
         Command::Show(args) => runs::show(args),
         Command::Stats(args) => runs::stats(args),
+        Command::Lsp => match crate::lsp::serve() {
+            Ok(()) => exit::OK,
+            Err(message) => usage_error(message),
+        },
     };
     ExitCode::from(code)
 }
