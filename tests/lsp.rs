@@ -61,6 +61,15 @@ workflow write(topic: string) -> Draft {
 }
 ";
 
+const CONTRACT: &str = "type Grade { score: float }
+model m { provider = mock }
+workflow g() -> string {
+  step grade: Grade { model = m  prompt = \"x\" }
+  step use: string { model = m  prompt = \"{{ grade.scroe }}\" }
+  return use
+}
+";
+
 #[test]
 fn an_editor_gets_diagnostics_hover_and_definitions() {
     let dir = std::env::temp_dir().join(format!("spesc-lsp-{}", std::process::id()));
@@ -125,6 +134,30 @@ fn an_editor_gets_diagnostics_hover_and_definitions() {
         "position": {"line": 5, "character": 35}}),
     );
     insta::assert_snapshot!("definition_of_a_type", shown(&definition["result"]));
+
+    // A contract error: the other places it names are related information.
+    let contract = format!("file://{}/contract.spes", dir.display());
+    editor.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {
+        "uri": contract, "languageId": "spes", "version": 1, "text": CONTRACT}}),
+    );
+    let both = [editor.receive(), editor.receive()];
+    let published = both
+        .iter()
+        .find(|n| n["params"]["uri"] == json!(contract))
+        .expect("diagnostics for the new file");
+    insta::assert_snapshot!("related_information", shown(&published["params"]));
+    editor.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": contract}}),
+    );
+    let closed = editor.receive();
+    assert_eq!(
+        closed["params"]["diagnostics"],
+        json!([]),
+        "a closed file's diagnostics are cleared"
+    );
 
     let shutdown = editor.request(4, "shutdown", Value::Null);
     assert_eq!(shutdown["result"], Value::Null);
