@@ -35,7 +35,11 @@ Examples:
   spesc check --format json flow.spes     machine-readable diagnostics (docs/diagnostics.md)
   spesc explain E0001                     what an error code means and how to fix it
   spesc plan examples/map_reduce.spes     the execution plan, every default written out
-  spesc graph examples/debate.spes        the workflow as a Mermaid flowchart";
+  spesc graph examples/debate.spes        the workflow as a Mermaid flowchart
+  spesc runs                              runs in the journal, newest first
+  spesc show last                         the last run's timeline
+  spesc resume last                       continue a failed, killed or waiting run
+  spesc lsp                               a language server for editors (stdio)";
 
 #[derive(Parser, Debug)]
 #[command(
