@@ -135,6 +135,22 @@ fn an_editor_gets_diagnostics_hover_and_definitions() {
     );
     insta::assert_snapshot!("definition_of_a_type", shown(&definition["result"]));
 
+    let formatted = editor.request(
+        5,
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri},
+        "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edit = &formatted["result"][0];
+    assert_eq!(edit["range"]["start"], json!({"line": 0, "character": 0}));
+    assert!(
+        edit["newText"]
+            .as_str()
+            .unwrap()
+            .contains("  step draft: Draft { model = fast  prompt"),
+        "{formatted}"
+    );
+
     // A contract error: the other places it names are related information.
     let contract = format!("file://{}/contract.spes", dir.display());
     editor.notify(

@@ -3,6 +3,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 mod inputs;
 mod plan;
 mod progress;
@@ -39,6 +40,7 @@ Examples:
   spesc runs                              runs in the journal, newest first
   spesc show last                         the last run's timeline
   spesc resume last                       continue a failed, killed or waiting run
+  spesc fmt examples                      rewrite files in the canonical layout (--check: only list them)
   spesc lsp                               a language server for editors (stdio)";
 
 #[derive(Parser, Debug)]
@@ -107,6 +109,11 @@ enum Command {
     /// Per workflow across runs: success rate; per step min / median / max duration, attempts, tokens.
     #[command(after_help = "Examples:\n  spesc stats\n  spesc stats article --json")]
     Stats(runs::StatsArgs),
+    /// Rewrite files in the canonical layout; `--check` lists those that are not.
+    #[command(
+        after_help = "Exit codes: 0 formatted, 1 a file is not formatted (--check) or does not parse, 2 usage.\n\nExamples:\n  spesc fmt examples\n  spesc fmt --check flow.spes"
+    )]
+    Fmt(fmt::Args),
     /// A language server over stdio, for editors: diagnostics, hover, go to definition.
     #[command(after_help = "Editors start it themselves; see editors/README.md.")]
     Lsp,
@@ -148,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::Runs(args) => runs::runs(args),
         Command::Show(args) => runs::show(args),
         Command::Stats(args) => runs::stats(args),
+        Command::Fmt(args) => fmt::run(args, cli.color.enabled(&std::io::stderr())),
         Command::Lsp => match crate::lsp::serve() {
             Ok(()) => exit::OK,
             Err(message) => usage_error(message),

@@ -1,6 +1,7 @@
 //! `spesc lsp`: a language server over stdio. Diagnostics for every open
 //! file on open, change and save (cleared when fixed), hover (a name's
-//! declaration and doc comment) and go to definition.
+//! declaration and doc comment), go to definition, and formatting
+//! (`spesc fmt`'s layout).
 //!
 //! The transport is rust-analyzer's `lsp-server`; the checker runs on the
 //! text the editor holds, with files it imports read from open documents
@@ -17,10 +18,11 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{GotoDefinition, HoverRequest, Request as _};
+use lsp_types::request::{Formatting, GotoDefinition, HoverRequest, Request as _};
 use lsp_types::{
-    GotoDefinitionParams, HoverParams, HoverProviderCapability, OneOf, PublishDiagnosticsParams,
-    ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
+    DocumentFormattingParams, GotoDefinitionParams, HoverParams, HoverProviderCapability, OneOf,
+    PublishDiagnosticsParams, ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind,
+    Uri,
 };
 use serde_json::Value;
 
@@ -34,6 +36,7 @@ pub fn serve() -> Result<(), String> {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     };
     let capabilities = serde_json::to_value(capabilities).map_err(|e| e.to_string())?;
@@ -86,6 +89,11 @@ impl Server {
             GotoDefinition::METHOD => {
                 serde_json::from_value::<GotoDefinitionParams>(request.params)
                     .map(|p| self.definition(&p))
+                    .map_err(|e| e.to_string())
+            }
+            Formatting::METHOD => {
+                serde_json::from_value::<DocumentFormattingParams>(request.params)
+                    .map(|p| self.formatting(&p.text_document.uri))
                     .map_err(|e| e.to_string())
             }
             other => {
@@ -192,6 +200,23 @@ impl Server {
             }),
             None => Value::Null,
         }
+    }
+
+    /// The whole document in `spesc fmt`'s layout, as one edit; none when
+    /// it does not parse or is formatted already.
+    fn formatting(&self, uri: &Uri) -> Value {
+        let Some((_, text)) = convert::path_of(uri).and_then(|p| self.open.get(&p)) else {
+            return Value::Null;
+        };
+        let parsed = crate::syntax::parse(crate::source::FileId(0), text);
+        if parsed.has_errors() {
+            return Value::Null;
+        }
+        let formatted = crate::syntax::format::format(&parsed.file, text);
+        if &formatted == text {
+            return serde_json::json!([]);
+        }
+        serde_json::json!([{"range": convert::range(text, 0, text.len()), "newText": formatted}])
     }
 
     /// The declaration of the name at `position` in the document `uri`.

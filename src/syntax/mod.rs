@@ -11,6 +11,7 @@ pub mod ast;
 mod build;
 pub mod dump;
 mod errors;
+pub mod format;
 mod parser;
 pub mod print;
 mod rule_names;
