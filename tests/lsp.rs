@@ -63,6 +63,7 @@ workflow write(topic: string) -> Draft {
 
 const CONTRACT: &str = "type Grade { score: float }
 model m { provider = mock }
+model spare { provider = mock }
 workflow g() -> string {
   step grade: Grade { model = m  prompt = \"x\" }
   step use: string { model = m  prompt = \"{{ grade.scroe }}\" }
@@ -164,6 +165,13 @@ fn an_editor_gets_diagnostics_hover_and_definitions() {
         .find(|n| n["params"]["uri"] == json!(contract))
         .expect("diagnostics for the new file");
     insta::assert_snapshot!("related_information", shown(&published["params"]));
+    let unused = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "W0502")
+        .expect("the unused model is reported");
+    assert_eq!(unused["tags"], json!([1]), "marked unnecessary");
     editor.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": contract}}),
