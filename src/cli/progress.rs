@@ -7,23 +7,11 @@ use std::cell::RefCell;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::run::events::{Event, Observer};
-use crate::run::record::{StepRecord, StepStatus};
+use crate::run::record::StepRecord;
 
 /// `✓ draft succeeded (12 ms, 2 attempts, model sonnet)`
 pub fn step_line(step: &StepRecord) -> String {
-    let mark = match step.status {
-        StepStatus::Succeeded | StepStatus::Given => "✓",
-        StepStatus::Skipped => "-",
-        StepStatus::Degraded => "~",
-        StepStatus::Failed => "✗",
-        StepStatus::Waiting => "?",
-        StepStatus::Compensated => "↺",
-        StepStatus::Resumed => "⟳",
-    };
-    let status = serde_json::to_value(step.status)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
+    let (mark, status) = (step.status.mark(), step.status.name());
     let mut details = format!("{} ms", step.duration_ms);
     if step.attempts > 1 {
         details.push_str(&format!(", {} attempts", step.attempts));

@@ -273,7 +273,7 @@ pub fn show(args: ShowArgs) -> u8 {
         let r = &node.record;
         let mut line = format!(
             "  {} {:<28} {:>3} × {:>8}",
-            mark(r.status),
+            r.status.mark(),
             r.id,
             r.attempts,
             show_ms(r.duration_ms)
@@ -285,7 +285,7 @@ pub fn show(args: ShowArgs) -> u8 {
             line.push_str(&format!("  ${cost:.4}"));
         }
         if !matches!(r.status, StepStatus::Succeeded) {
-            line.push_str(&format!("  {}", status_word(r.status)));
+            line.push_str(&format!("  {}", r.status.name()));
         }
         if let Some(error) = &r.error {
             line.push_str(&format!(": {error}"));
@@ -369,25 +369,6 @@ fn open(state: &State, id: &str) -> Result<(std::sync::Arc<dyn RunStore>, Stored
     let store = state.open()?;
     let run = store.run(id)?;
     Ok((store, run))
-}
-
-fn mark(status: StepStatus) -> &'static str {
-    match status {
-        StepStatus::Succeeded | StepStatus::Given => "✓",
-        StepStatus::Skipped => "-",
-        StepStatus::Degraded => "~",
-        StepStatus::Failed => "✗",
-        StepStatus::Waiting => "?",
-        StepStatus::Compensated => "↺",
-        StepStatus::Resumed => "⟳",
-    }
-}
-
-fn status_word(status: StepStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
 }
 
 /// `840 ms`, `12.3 s`.

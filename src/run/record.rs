@@ -24,6 +24,35 @@ pub enum StepStatus {
     Resumed,
 }
 
+impl StepStatus {
+    /// Its name, as JSON and the journal write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepStatus::Succeeded => "succeeded",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Degraded => "degraded",
+            StepStatus::Failed => "failed",
+            StepStatus::Waiting => "waiting",
+            StepStatus::Given => "given",
+            StepStatus::Compensated => "compensated",
+            StepStatus::Resumed => "resumed",
+        }
+    }
+
+    /// The mark the progress lines and timelines show.
+    pub fn mark(self) -> &'static str {
+        match self {
+            StepStatus::Succeeded | StepStatus::Given => "✓",
+            StepStatus::Skipped => "-",
+            StepStatus::Degraded => "~",
+            StepStatus::Failed => "✗",
+            StepStatus::Waiting => "?",
+            StepStatus::Compensated => "↺",
+            StepStatus::Resumed => "⟳",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepRecord {
     pub id: String,

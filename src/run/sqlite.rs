@@ -203,13 +203,6 @@ fn escape(prefix: &str) -> String {
         .replace('_', "\\_")
 }
 
-fn status_name(status: StepStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
 fn status_of(name: &str) -> StepStatus {
     serde_json::from_value(Value::from(name)).unwrap_or(StepStatus::Failed)
 }
@@ -310,7 +303,7 @@ impl RunStore for Sqlite {
                     run,
                     record.id,
                     node.fingerprint,
-                    status_name(record.status),
+                    record.status.name(),
                     record.attempts as i64,
                     record.duration_ms as i64,
                     record.error,
