@@ -416,3 +416,74 @@ fn stats_count_runs_successes_attempts_and_tokens() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_fan_out_killed_mid_way_resumes_only_the_items_not_done() {
+    let dir = folder("fan");
+    // Items 1..=3 answer; item 4 is held until the kill.
+    let mut answers: Vec<Answer> = (1..=3).map(|n| reply(&format!("S{n}"))).collect();
+    answers.push(Answer::Slow(
+        Duration::from_secs(60),
+        Box::new(reply("too late")),
+    ));
+    answers.extend((4..=5).map(|n| reply(&format!("S{n}"))));
+    let server = Server::start(answers);
+    let text = format!(
+        "model m {{ provider = openai  name = \"tiny\"  base_url = \"{}/v1\" }}
+workflow fan(items: int[]) -> string[] {{
+  let summaries: string[] = for item in items (concurrency = 1) {{
+    step summary: string {{ model = m  prompt = \"Item {{{{ item }}}}\" }}
+    summary
+  }}
+  return summaries
+}}
+",
+        server.url
+    );
+    std::fs::write(dir.join("fan.spes"), text).unwrap();
+    let mut running = command(
+        &dir,
+        &["run", "fan.spes", "--input", "items=[1, 2, 3, 4, 5]", "-q"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    wait_for(&server, 4);
+    running.kill().unwrap();
+    running.wait().unwrap();
+    let journaled: Vec<String> = show(&dir, "last")["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        journaled,
+        [
+            "summaries.each[0].summary",
+            "summaries.each[1].summary",
+            "summaries.each[2].summary"
+        ]
+    );
+
+    let resumed = spesc(&dir, &["resume", "last", "-q"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let result: Value = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(result, json!(["S1", "S2", "S3", "S4", "S5"]));
+    let items: Vec<String> = server.seen()[4..]
+        .iter()
+        .map(|r| {
+            r.body["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        items,
+        ["Item 4", "Item 5"],
+        "the done items were not called again"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -234,7 +234,7 @@ fn fan_out_collects_results_and_tolerates_some_failures() {
     );
     match &above.outcome {
         Outcome::Failed { step, error } => {
-            assert_eq!(step, "results.each.probe");
+            assert_eq!(step, "results.each[1].probe");
             assert!(error.contains("2 of 3 items failed"), "{error}");
         }
         other => panic!("expected a failure, got {other:?}"),

@@ -244,6 +244,29 @@ pub fn branch_prefix(id: &str, branch: &str) -> String {
     format!("{id}.{}.", branch.replace([' ', '|', '"'], "_"))
 }
 
+/// The plan node id of a run-time id: a `for` item's steps run as
+/// `results.each[3].summary`, one id per item, for the record and the
+/// journal; the plan knows them as `results.each.summary`.
+pub fn plan_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if !id.contains('[') {
+        return std::borrow::Cow::Borrowed(id);
+    }
+    let mut out = String::with_capacity(id.len());
+    let mut rest = id;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find(']') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => {
+                rest = &rest[open..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// How many composites (`let` with blocks, `loop`) enclose `node`.
 pub fn depth(workflow: &WorkflowPlan, node: &NodePlan) -> usize {
     let mut depth = 0;
@@ -268,6 +291,18 @@ pub fn fingerprint(bytes: &[u8]) -> String {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     format!("fnv1a64:{hash:016x}")
+}
+
+#[cfg(test)]
+mod plan_id_tests {
+    use super::plan_id;
+
+    #[test]
+    fn item_indexes_are_dropped() {
+        assert_eq!(plan_id("results.each[3].summary"), "results.each.summary");
+        assert_eq!(plan_id("a.each[1].b.each[22].c"), "a.each.b.each.c");
+        assert_eq!(plan_id("plain.id"), "plain.id");
+    }
 }
 
 #[cfg(test)]

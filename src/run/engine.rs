@@ -418,7 +418,7 @@ impl<'a> Engine<'a> {
             other => vec![other],
         };
         let gate = Semaphore::new(concurrency.max(1) as usize);
-        let runs = items.into_iter().map(|item| {
+        let runs = items.into_iter().enumerate().map(|(n, item)| {
             let gate = &gate;
             async move {
                 let _permit = gate
@@ -429,7 +429,9 @@ impl<'a> Engine<'a> {
                     scope,
                     HashMap::from([(var.name.clone(), Slot::filled(item))]),
                 );
-                self.block_value(body, &inner, "each").await
+                // Each item's steps get their own ids (`each[3]`), so the
+                // record and the journal tell the items apart.
+                self.block_value(body, &inner, &format!("each[{n}]")).await
             }
         });
         let results = join_all(runs).await;
@@ -469,7 +471,7 @@ impl<'a> Engine<'a> {
         if let Some(given) = self
             .options
             .given
-            .get(id)
+            .get(crate::plan::plan_id(id).as_ref())
             .or_else(|| self.options.given.get(&step.name.name))
         {
             self.note(id, StepStatus::Given, 0, Instant::now(), None);
@@ -802,7 +804,10 @@ impl<'a> Engine<'a> {
             .await
             .map_err(|e| Fault::Error(e.to_string()))?;
         let call = async {
-            let scripted = self.script.borrow_mut().next(id, model);
+            let scripted = self
+                .script
+                .borrow_mut()
+                .next(&crate::plan::plan_id(id), model);
             if let Some(entry) = scripted {
                 return Ok(match entry.outcome() {
                     Scripted::Reply(text) => Ok((text, None)),
@@ -979,7 +984,7 @@ impl<'a> Engine<'a> {
         prompt: &str,
         attempt: u64,
     ) -> Eval<Value> {
-        let seed = mock::mix(mock::seed(id, prompt), attempt);
+        let seed = mock::mix(mock::seed(&crate::plan::plan_id(id), prompt), attempt);
         let hints = self.hints(step, scope).await;
         for n in 0..mock::CANDIDATES {
             let candidate = mock::reply(declared, seed, n, &hints);
@@ -1420,8 +1425,9 @@ impl<'a> Engine<'a> {
     }
 
     fn node(&self, scope: &Rc<Scope<'a>>, id: &str) -> Option<&'a NodePlan> {
+        let id = crate::plan::plan_id(id);
         self.nodes
-            .get(&(scope.place().workflow.name.as_str(), id))
+            .get(&(scope.place().workflow.name.as_str(), id.as_ref()))
             .copied()
     }
 

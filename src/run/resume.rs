@@ -1,8 +1,7 @@
 //! What a resumed run may take from its journal: the outputs of every node
-//! that completed (a `loop` body's nodes once per iteration, in order),
-//! except inside a `for` body, whose items finish in any order (a `for`
-//! that did not complete runs again whole) — provided the plan has not
-//! changed at any of them.
+//! that completed (a `loop` body's nodes once per iteration, in order; a
+//! `for` item's nodes by their item's id, `results.each[3].summary`) —
+//! provided the plan has not changed at any of them.
 
 use std::collections::HashMap;
 
@@ -37,17 +36,13 @@ pub fn restorable(
     let mut outputs = HashMap::new();
     let mut changed = Vec::new();
     for (id, done) in completed {
-        if in_for_body(plan, id) {
-            continue;
-        }
-        let unchanged = done
-            .iter()
-            .all(|node| match (nodes.get(id), &node.fingerprint) {
-                (Some(now), Some(then)) => &now.fingerprint == then,
-                (now, _) => now.is_some(),
-            });
+        let planned = nodes.get(crate::plan::plan_id(id).as_ref());
+        let unchanged = done.iter().all(|node| match (planned, &node.fingerprint) {
+            (Some(now), Some(then)) => &now.fingerprint == then,
+            (now, _) => now.is_some(),
+        });
         if !unchanged {
-            changed.push(match nodes.get(id) {
+            changed.push(match planned {
                 Some(_) => format!("`{id}`"),
                 None => format!("`{id}` (no longer in the plan)"),
             });
@@ -67,23 +62,4 @@ pub fn restorable(
         "the plan changed at steps that already completed: {}; resuming would mix their old outputs with the new plan. Undo those changes, or start a new run",
         changed.join(", ")
     ))
-}
-
-/// Whether node `id` sits inside a `for` body, where one id names many
-/// runs of it that finish in any order.
-fn in_for_body(plan: &WorkflowPlan, id: &str) -> bool {
-    let parent_of = |id: &str| {
-        plan.nodes
-            .iter()
-            .find(|n| n.id == id)
-            .and_then(|n| n.parent.clone())
-    };
-    let mut at = parent_of(id);
-    while let Some(parent) = at {
-        if parent.branch == "each" {
-            return true;
-        }
-        at = parent_of(&parent.id);
-    }
-    false
 }

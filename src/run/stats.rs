@@ -49,7 +49,8 @@ fn workflow_stats(workflow: &str, runs: &[&StoredRun]) -> WorkflowStats {
         .filter(|r| r.status == "succeeded" || r.status == "failed")
         .count();
     let succeeded = runs.iter().filter(|r| r.status == "succeeded").count();
-    let mut by_step: BTreeMap<&str, Vec<&super::record::StepRecord>> = BTreeMap::new();
+    // A `for` item's nodes count with their plan node (`each[3]` → `each`).
+    let mut by_step: BTreeMap<String, Vec<&super::record::StepRecord>> = BTreeMap::new();
     for run in runs {
         for node in &run.nodes {
             let ran = !matches!(
@@ -57,10 +58,8 @@ fn workflow_stats(workflow: &str, runs: &[&StoredRun]) -> WorkflowStats {
                 StepStatus::Resumed | StepStatus::Skipped | StepStatus::Given | StepStatus::Waiting
             );
             if ran {
-                by_step
-                    .entry(&node.record.id)
-                    .or_default()
-                    .push(&node.record);
+                let id = crate::plan::plan_id(&node.record.id).into_owned();
+                by_step.entry(id).or_default().push(&node.record);
             }
         }
     }
@@ -71,7 +70,7 @@ fn workflow_stats(workflow: &str, runs: &[&StoredRun]) -> WorkflowStats {
             durations.sort_unstable();
             let attempts: u64 = records.iter().map(|r| r.attempts).sum();
             StepStats {
-                id: id.to_string(),
+                id,
                 count: records.len(),
                 succeeded: records
                     .iter()
