@@ -7,6 +7,8 @@
 // A benchmark fails by panicking, like a test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,8 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use spesc::check::{compile, Loader, NoFiles};
 use spesc::run::record::Outcome;
-use spesc::run::sqlite::Sqlite;
-use spesc::run::store::{Journal, NewRun, RunStore};
+use spesc::run::store::Journal;
 use spesc::run::{run, RunOptions};
 use spesc::source::SourceMap;
 
@@ -44,24 +45,6 @@ workflow fan(items: int[]) -> int {
   return len(results)
 }
 ";
-
-/// A journal in a fresh database under the temporary folder.
-fn journal() -> Option<Arc<Journal>> {
-    let path = std::env::temp_dir().join(format!("spesc-bench-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let store: Arc<dyn RunStore> = Arc::new(Sqlite::open(&path).unwrap());
-    let run = store
-        .create(&NewRun {
-            workflow: "chain".into(),
-            file: "bench.spes".into(),
-            source: String::new(),
-            inputs: json!({}),
-            plan_hash: String::new(),
-            mock: true,
-        })
-        .unwrap();
-    Some(Arc::new(Journal { store, run }))
-}
 
 fn time(text: &str, workflow: &str, inputs: Value, runs: usize) -> Duration {
     time_with(text, workflow, inputs, runs, || None)
@@ -130,7 +113,7 @@ fn main() {
         "chain",
         json!({"topic": "bench"}),
         runs,
-        journal,
+        || Some(support::journal("chain")),
     );
     println!(
         "1,000-step chain, journaled: {:.1} ms, {:.1} µs per step ({:.1}× the chain without)",

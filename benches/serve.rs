@@ -10,18 +10,17 @@
 // A benchmark fails by panicking, like a test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 use spesc::check::{compile, Loader, NoFiles};
 use spesc::run::record::Outcome;
-use spesc::run::sqlite::Sqlite;
-use spesc::run::store::{Journal, NewRun, RunStore};
 use spesc::run::{run, RunOptions};
 use spesc::source::SourceMap;
 
@@ -201,7 +200,7 @@ fn chain_with_and_without_the_journal(url: &str, runs: usize) {
         let mut times: Vec<f64> = (0..runs)
             .map(|_| {
                 let options = RunOptions {
-                    journal: journaled.then(journal),
+                    journal: journaled.then(|| support::journal("serve")),
                     ..RunOptions::default()
                 };
                 let start = Instant::now();
@@ -225,22 +224,4 @@ fn chain_with_and_without_the_journal(url: &str, runs: usize) {
         journaled / bare,
         (journaled - bare) * 1e6 / 1000.0
     );
-}
-
-/// A journal in a fresh database under the temporary folder.
-fn journal() -> Arc<Journal> {
-    let path = std::env::temp_dir().join(format!("spesc-bench-serve-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let store: Arc<dyn RunStore> = Arc::new(Sqlite::open(&path).unwrap());
-    let run = store
-        .create(&NewRun {
-            workflow: "chain".into(),
-            file: "chain.spes".into(),
-            source: String::new(),
-            inputs: json!({}),
-            plan_hash: String::new(),
-            mock: false,
-        })
-        .unwrap();
-    Arc::new(Journal { store, run })
 }

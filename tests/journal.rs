@@ -8,7 +8,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -30,6 +30,21 @@ fn command(dir: &Path, args: &[&str]) -> Command {
 
 fn spesc(dir: &Path, args: &[&str]) -> Output {
     command(dir, args).output().expect("spesc runs")
+}
+
+/// `spesc` running in the background, its output discarded.
+fn start(dir: &Path, args: &[&str]) -> Child {
+    command(dir, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spesc starts")
+}
+
+/// SIGKILL: the process gets no chance to clean up.
+fn kill(mut running: Child) {
+    running.kill().unwrap();
+    running.wait().unwrap();
 }
 
 fn stderr(output: &Output) -> String {
@@ -108,14 +123,9 @@ fn a_run_killed_at_any_step_boundary_resumes_without_calling_a_completed_step_ag
         let server = Server::start(answers);
         std::fs::write(dir.join("five.spes"), five_steps(&server.url)).unwrap();
 
-        let mut running = command(&dir, &["run", "five.spes", "--input", "topic=x", "-q"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let running = start(&dir, &["run", "five.spes", "--input", "topic=x", "-q"]);
         wait_for(&server, done + 1);
-        running.kill().unwrap(); // SIGKILL: no chance to clean up
-        running.wait().unwrap();
+        kill(running);
 
         let killed = show(&dir, "last");
         assert_eq!(killed["status"], "running", "killed mid-run");
@@ -323,15 +333,10 @@ fn a_run_in_progress_cannot_be_resumed_by_another_process() {
         Box::new(reply("late")),
     )]);
     std::fs::write(dir.join("five.spes"), five_steps(&server.url)).unwrap();
-    let mut running = command(&dir, &["run", "five.spes", "--input", "topic=x", "-q"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let running = start(&dir, &["run", "five.spes", "--input", "topic=x", "-q"]);
     wait_for(&server, 1);
     let second = spesc(&dir, &["resume", "last"]);
-    running.kill().unwrap();
-    running.wait().unwrap();
+    kill(running);
     assert_eq!(second.status.code(), Some(2));
     assert!(
         stderr(&second).contains("is being run by process"),
@@ -441,17 +446,12 @@ workflow fan(items: int[]) -> string[] {{
         server.url
     );
     std::fs::write(dir.join("fan.spes"), text).unwrap();
-    let mut running = command(
+    let running = start(
         &dir,
         &["run", "fan.spes", "--input", "items=[1, 2, 3, 4, 5]", "-q"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    );
     wait_for(&server, 4);
-    running.kill().unwrap();
-    running.wait().unwrap();
+    kill(running);
     let journaled: Vec<String> = show(&dir, "last")["nodes"]
         .as_array()
         .unwrap()

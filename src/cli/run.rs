@@ -57,6 +57,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     answers: Option<PathBuf>,
 
+    #[command(flatten)]
+    output: Output,
+
+    #[command(flatten)]
+    state: State,
+}
+
+/// Where a run's result and progress go (`run` and `resume`).
+#[derive(clap::Args, Debug)]
+pub struct Output {
     /// Write the result here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -68,9 +78,21 @@ pub struct Args {
     /// Stream events as JSON lines on stdout (the last one holds the result).
     #[arg(long, value_enum, value_name = "FORMAT")]
     events: Option<EventFormat>,
+}
 
-    #[command(flatten)]
-    state: State,
+impl Output {
+    /// Where the run's progress goes.
+    pub fn observer(&self) -> Events {
+        use std::io::IsTerminal;
+        match (self.events, self.quiet) {
+            (Some(EventFormat::Json), _) => Events::to(Rc::new(progress::JsonLines)),
+            (None, true) => Events::default(),
+            (None, false) if std::io::stderr().is_terminal() => {
+                Events::to(Rc::new(progress::Live::new()))
+            }
+            (None, false) => Events::to(Rc::new(progress::Lines)),
+        }
+    }
 }
 
 /// Where runs are journaled.
@@ -154,15 +176,11 @@ pub fn run(args: Args, color: bool) -> u8 {
             use std::io::IsTerminal;
             std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
         },
-        events: observer(args.quiet, args.events),
+        events: args.output.observer(),
         mock_all: args.mock,
         record,
         replay,
         ..RunOptions::default()
-    };
-    let shown = Shown {
-        out: args.out.as_deref(),
-        streamed: args.events.is_some(),
     };
     execute(
         &compiled,
@@ -170,14 +188,8 @@ pub fn run(args: Args, color: bool) -> u8 {
         inputs,
         options,
         (store, run_id),
-        shown,
+        &args.output,
     )
-}
-
-/// Where a run's result goes.
-pub struct Shown<'p> {
-    pub out: Option<&'p Path>,
-    pub streamed: bool,
 }
 
 /// Runs `workflow`, journaled as run `run` of its store, closes the run
@@ -188,7 +200,7 @@ pub fn execute(
     inputs: Map<String, Value>,
     mut options: RunOptions,
     (store, run): (Arc<dyn RunStore>, String),
-    shown: Shown,
+    output: &Output,
 ) -> u8 {
     options.journal = Some(Arc::new(Journal {
         store: store.clone(),
@@ -202,7 +214,7 @@ pub fn execute(
     if let Err(e) = store.finish(&record.id, &record) {
         eprintln!("warning: the run could not be closed in the journal: {e}");
     }
-    finish(&record, shown.out, shown.streamed)
+    finish(&record, output.out.as_deref(), output.events.is_some())
 }
 
 type Recording = (Option<Arc<Recorder>>, Option<Arc<Replayer>>);
@@ -328,19 +340,6 @@ fn read_object(path: &Path) -> Result<Map<String, Value>, String> {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(format!("`{}` must hold a JSON object", path.display())),
         Err(e) => Err(format!("`{}` is not valid JSON: {e}", path.display())),
-    }
-}
-
-/// Where the run's progress goes.
-pub fn observer(quiet: bool, format: Option<EventFormat>) -> Events {
-    use std::io::IsTerminal;
-    match (format, quiet) {
-        (Some(EventFormat::Json), _) => Events::to(Rc::new(progress::JsonLines)),
-        (None, true) => Events::default(),
-        (None, false) if std::io::stderr().is_terminal() => {
-            Events::to(Rc::new(progress::Live::new()))
-        }
-        (None, false) => Events::to(Rc::new(progress::Lines)),
     }
 }
 

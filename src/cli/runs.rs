@@ -1,11 +1,11 @@
 //! The journal's commands: `resume`, `approve`, `runs` (and `runs prune`),
 //! `show` and `stats`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::run::{execute, observer, EventFormat, Shown, State};
+use super::run::{execute, Output, State};
 use super::{exit, inputs, usage_error};
 use crate::run::record::{Outcome, StepStatus};
 use crate::run::store::{RunFilter, RunStore, StoredRun};
@@ -15,15 +15,8 @@ use crate::run::RunOptions;
 pub struct ResumeArgs {
     /// The run: its id, a unique prefix of it, or `last`.
     run: String,
-    /// Write the result here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-    /// Show nothing while running (the result and errors still print).
-    #[arg(long, short)]
-    quiet: bool,
-    /// Stream events as JSON lines on stdout.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    events: Option<EventFormat>,
+    #[command(flatten)]
+    output: Output,
     #[command(flatten)]
     state: State,
 }
@@ -74,12 +67,8 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
         approvals,
         resumed,
         mock_all: run.mock,
-        events: observer(args.quiet, args.events),
+        events: args.output.observer(),
         ..RunOptions::default()
-    };
-    let shown = Shown {
-        out: args.out.as_deref(),
-        streamed: args.events.is_some(),
     };
     execute(
         &compiled,
@@ -87,7 +76,7 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
         inputs,
         options,
         (store, run.id),
-        shown,
+        &args.output,
     )
 }
 

@@ -690,8 +690,19 @@ impl<'a> Engine<'a> {
         let timeout = policy
             .and_then(|p| p.timeout_ms)
             .map(std::time::Duration::from_millis);
-        let models: Vec<String> = node.map_or(Vec::new(), |n| {
-            n.attempts.iter().map(|a| a.model.clone()).collect()
+        // Each model with who answers it, for messages (the mock under `--mock`).
+        let models: Vec<(&str, &str)> = node.map_or(Vec::new(), |n| {
+            n.attempts
+                .iter()
+                .map(|a| {
+                    let provider = if self.options.mock_all {
+                        "mock"
+                    } else {
+                        a.provider.as_str()
+                    };
+                    (a.model.as_str(), provider)
+                })
+                .collect()
         });
         let prompt = match self.compose(step, scope, id, declared).await {
             Ok(prompt) => prompt,
@@ -700,8 +711,7 @@ impl<'a> Engine<'a> {
         let mut tries = 0;
         let mut last = format!("step `{id}` has no model to call");
         let mut feedback: Option<String> = None;
-        'models: for model in &models {
-            let provider = self.provider_of(model);
+        'models: for &(model, provider) in &models {
             let mut wait = std::time::Duration::ZERO;
             for attempt in 1..=max {
                 if let Some(until) = self.breaker_open(model) {
@@ -730,7 +740,7 @@ impl<'a> Engine<'a> {
                     Ok(Ok(reply)) => reply,
                     Ok(Err(error)) => {
                         self.breaker_failure(model);
-                        last = error.message(model, &provider);
+                        last = error.message(model, provider);
                         self.rejected(id, &last);
                         wait = match &error {
                             CallError::RateLimit {
@@ -899,15 +909,6 @@ impl<'a> Engine<'a> {
                 .map_err(|_| CallError::Permanent(format!("`{variable}` is not set"))),
             _ => Ok(None),
         }
-    }
-
-    /// Who answers `model`, for messages: its provider, or the mock under
-    /// `--mock`.
-    fn provider_of(&self, model: &str) -> String {
-        if self.options.mock_all {
-            return "mock".to_string();
-        }
-        self.model_settings(model).provider
     }
 
     /// A model's provider, its request settings and its key variable.

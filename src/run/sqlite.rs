@@ -229,8 +229,11 @@ impl RunStore for Sqlite {
         self.with(|c| {
             let started = now_ms();
             let base = format!("{}-{}", started / 1000, std::process::id());
-            for n in 0.. {
+            // Two runs started by one process in one second: `-1`, `-2`, …
+            let mut n = 0;
+            loop {
                 let id = if n == 0 { base.clone() } else { format!("{base}-{n}") };
+                n += 1;
                 let inserted = c.execute(
                     "INSERT OR IGNORE INTO runs (id, workflow, file, source, inputs, plan_hash, mock, status, started_at, owner)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9)",
@@ -240,7 +243,6 @@ impl RunStore for Sqlite {
                     return Ok(id);
                 }
             }
-            unreachable!("an unbounded search ends")
         })
     }
 

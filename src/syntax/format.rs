@@ -313,10 +313,7 @@ impl<'s> Printer<'s> {
     /// `{ a = 1, b = 2 }` on one line when it fits and holds no comment,
     /// else one setting per line.
     fn settings_block(&mut self, settings: &[Setting], span: crate::source::Span) {
-        let mut probe = Printer {
-            out: String::new(),
-            ..self.fork()
-        };
+        let mut probe = self.fork();
         let inline: Vec<String> = settings
             .iter()
             .map(|s| {
