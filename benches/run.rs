@@ -9,16 +9,13 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use spesc::check::{compile, Loader, NoFiles};
-use spesc::run::record::Outcome;
-use spesc::run::store::Journal;
-use spesc::run::{run, RunOptions};
-use spesc::source::SourceMap;
+use spesc::journal::record::Outcome;
+use spesc::journal::Journal;
+use spesc::runtime::{run, RunOptions};
 
 fn chain(steps: usize) -> String {
     let mut text = String::from(
@@ -57,20 +54,7 @@ fn time_with(
     runs: usize,
     journal: impl Fn() -> Option<Arc<Journal>>,
 ) -> Duration {
-    let loader: &dyn Loader = &NoFiles;
-    let mut sources = SourceMap::new();
-    let file = sources.add("bench.spes", text);
-    let compiled = compile(
-        &mut sources,
-        &[(file, Path::new("bench.spes").into())],
-        loader,
-        &Default::default(),
-    );
-    assert!(
-        compiled.plan.is_some(),
-        "{:?}",
-        compiled.diagnostics.first()
-    );
+    let plan = support::plan(text);
     let Value::Object(inputs) = inputs else {
         unreachable!()
     };
@@ -81,8 +65,7 @@ fn time_with(
                 ..RunOptions::default()
             };
             let start = Instant::now();
-            let record =
-                run(&compiled, loader, workflow, inputs.clone(), &options).expect("a plan");
+            let record = run(&plan, workflow, inputs.clone(), &options);
             assert!(
                 matches!(record.outcome, Outcome::Succeeded { .. }),
                 "{:?}",

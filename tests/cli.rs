@@ -147,7 +147,7 @@ fn plan_prints_text_or_json_and_refuses_a_file_with_errors() {
     let json = spesc(&["plan", "--json", "examples/map_reduce.spes"]);
     assert_eq!(json.status.code(), Some(0));
     let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("valid JSON");
-    assert_eq!(value["schema"], 1);
+    assert_eq!(value["schema"], 2);
     assert_eq!(
         value["workflows"][0]["nodes"][1]["id"],
         "summaries.each.summary"
@@ -356,7 +356,7 @@ fn ask_asks_inline_on_a_terminal() {
     let text = stdout(&output).replace('\r', "");
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert_eq!(
-        text.matches("── `review.verdict` asks: Publish this announcement?")
+        text.matches("].verdict` asks: Publish this announcement?")
             .count(),
         2,
         "{text}"

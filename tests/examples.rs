@@ -61,7 +61,8 @@ fn every_example_checks_without_errors_or_warnings() {
         let mut sources = SourceMap::new();
         let file = sources.add(path.display().to_string(), text);
         let roots = [(file, path.clone())];
-        let diagnostics = spesc::check::check(&mut sources, &roots, &Files, &Default::default());
+        let diagnostics =
+            spesc::check::check(&mut sources, &roots, &Files, &Default::default()).diagnostics;
         assert!(
             diagnostics.is_empty(),
             "{}",

@@ -227,7 +227,11 @@ fn approve_then_resume_publishes_and_reject_publishes_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|n| n["id"] == "review.draft")
+        .filter(|n| {
+            n["id"]
+                .as_str()
+                .is_some_and(|id| spesc::plan::instance::plan_id(id) == "review.draft")
+        })
         .count();
     assert_eq!(
         drafts, 2,
@@ -484,6 +488,143 @@ workflow fan(items: int[]) -> string[] {{
         items,
         ["Item 4", "Item 5"],
         "the done items were not called again"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const CALLER: &str = "model m { provider = mock }
+workflow inner(topic: string) -> string {
+  step a: string { model = m  prompt = \"Inner on {{ topic }}\" }
+  return a
+}
+workflow outer(topic: string) -> string {
+  step called: string = call inner(topic = topic)
+  step second: string { model = m  prompt = \"Second after {{ called }}\" }
+  return second
+}
+";
+
+#[test]
+fn a_run_resumes_through_a_completed_call_and_notices_a_change_inside_it() {
+    let dir = folder("call");
+    std::fs::write(dir.join("calls.spes"), CALLER).unwrap();
+    std::fs::write(dir.join("fail.json"), r#"{"second": [{"status": 401}]}"#).unwrap();
+    let failed = spesc(
+        &dir,
+        &[
+            "run",
+            "calls.spes",
+            "--workflow",
+            "outer",
+            "--input",
+            "topic=x",
+            "--mock-script",
+            "fail.json",
+            "-q",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let ids: Vec<Value> = show(&dir, "last")["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
+    assert!(
+        ids.contains(&json!("called/a")) && ids.contains(&json!("called")),
+        "the called workflow's step is journaled under its call: {ids:?}"
+    );
+
+    std::fs::write(dir.join("calls.spes"), CALLER.replace("Inner on", "Within")).unwrap();
+    let refused = spesc(&dir, &["resume", "last"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("`called/a`"),
+        "a change inside the called workflow is noticed: {}",
+        stderr(&refused)
+    );
+
+    std::fs::write(dir.join("calls.spes"), CALLER).unwrap();
+    let resumed = spesc(&dir, &["resume", "last", "-q"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let nodes = show(&dir, "last")["nodes"].clone();
+    let inner = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["id"] == "called/a")
+        .count();
+    assert_eq!(inner, 1, "the completed call was not run again");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A `.spes/state.db` as the previous release wrote it: the first
+/// migration only, one failed run whose nodes are named the old way.
+fn old_database(dir: &Path) {
+    let path = dir.join(".spes/state.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, file TEXT NOT NULL,
+            source TEXT NOT NULL, inputs TEXT NOT NULL, plan_hash TEXT NOT NULL,
+            mock INTEGER NOT NULL, status TEXT NOT NULL, outcome TEXT,
+            started_at INTEGER NOT NULL, duration_ms INTEGER, owner INTEGER);
+        CREATE INDEX runs_by_workflow ON runs (workflow, started_at);
+        CREATE TABLE blobs (hash TEXT PRIMARY KEY, content TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE nodes (run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, node_id TEXT NOT NULL, fingerprint TEXT, status TEXT NOT NULL,
+            attempts INTEGER NOT NULL, duration_ms INTEGER NOT NULL, error TEXT, model TEXT,
+            prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, value TEXT,
+            output TEXT REFERENCES blobs (hash), detail TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+        CREATE TABLE answers (run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            step TEXT NOT NULL, answer TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, step));
+        PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    let file = dir.join("two.spes").display().to_string();
+    db.execute(
+        "INSERT INTO runs VALUES ('r0ld', 'two', ?1, ?2, '{\"topic\":\"x\"}', 'fnv1a64:0', 1,
+            'failed', '{\"status\":\"failed\",\"step\":\"second\",\"error\":\"HTTP 401\"}',
+            1700000000000, 12, NULL)",
+        [file.as_str(), TWO_STEPS],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO nodes VALUES ('r0ld', 1, 'first', NULL, 'succeeded', 1, 3, NULL, 'm', 4, 2, NULL,
+            '\"Old first\"', NULL, '{}')",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_journal_of_the_previous_release_opens_and_its_runs_are_refused_for_resume() {
+    let dir = folder("migrate");
+    std::fs::write(dir.join("two.spes"), TWO_STEPS).unwrap();
+    old_database(&dir);
+    let listed = spesc(&dir, &["runs"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("r0ld"));
+    let shown = show(&dir, "r0ld");
+    assert_eq!(shown["status"], "failed");
+    assert_eq!(shown["format"], 1);
+
+    let refused = spesc(&dir, &["resume", "r0ld"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("journal format 1") && message.contains("start it again with `spesc run`"),
+        "{message}"
+    );
+
+    let fresh = spesc(&dir, &["run", "two.spes", "--input", "topic=x", "-q"]);
+    assert_eq!(
+        fresh.status.code(),
+        Some(0),
+        "the migrated database takes new runs: {}",
+        stderr(&fresh)
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -13,10 +13,10 @@ use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use spesc::check::{self, Loader};
-use spesc::run::record::{Outcome, RunRecord, Tokens};
-use spesc::run::recording::{Recorder, Replayer};
-use spesc::run::{run, RunOptions};
+use spesc::check::Loader;
+use spesc::journal::record::{Outcome, RunRecord, Tokens};
+use spesc::providers::recording::{Recorder, Replayer};
+use spesc::runtime::{run, RunOptions};
 use spesc::source::SourceMap;
 use support::spec::Spec;
 use support::{Answer, Seen, Server};
@@ -300,21 +300,22 @@ fn run_with(text: &str, workflow: &str, inputs: Value, options: &RunOptions) -> 
     set_key();
     let mut sources = SourceMap::new();
     let file = sources.add("t.spes", text);
-    let compiled = check::compile(
+    let compiled = spesc::plan::compile(
         &mut sources,
         &[(file, "t.spes".into())],
         &Files,
         &Default::default(),
     );
-    assert!(
-        compiled.plan.is_some(),
-        "{}",
-        spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
-    );
+    let Some(plan) = compiled.plan else {
+        panic!(
+            "{}",
+            spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
+        )
+    };
     let Value::Object(inputs) = inputs else {
         panic!("inputs are an object")
     };
-    run(&compiled, &Files, workflow, inputs, options).expect("a plan")
+    run(&plan, workflow, inputs, options)
 }
 
 fn run_judge(api: &Api, server: &Server, options: &str) -> RunRecord {

@@ -27,7 +27,8 @@ fn assert_well_formed(text: &str) {
     let mut sources = SourceMap::new();
     let file = sources.add("input.spes", text);
     let roots = [(file, "input.spes".into())];
-    let diagnostics: Vec<Diagnostic> = check(&mut sources, &roots, &NoFiles, &Default::default());
+    let diagnostics: Vec<Diagnostic> =
+        check(&mut sources, &roots, &NoFiles, &Default::default()).diagnostics;
     for d in &diagnostics {
         assert!(
             d.primary_span().is_some(),

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
-use spesc::check::{self, Loader};
-use spesc::run::record::{Outcome, RunRecord, StepStatus};
-use spesc::run::{run, RunOptions};
+use spesc::check::Loader;
+use spesc::journal::record::{Outcome, RunRecord, StepStatus};
+use spesc::plan::{compile, Plan};
+use spesc::runtime::{run, RunOptions};
 use spesc::source::SourceMap;
 
 /// Reads imports and component files from the repository.
@@ -27,21 +28,22 @@ impl Loader for Files {
 fn run_text(text: &str, workflow: &str, inputs: Value, options: RunOptions) -> RunRecord {
     let mut sources = SourceMap::new();
     let file = sources.add("t.spes", text);
-    let compiled = check::compile(
+    let compiled = compile(
         &mut sources,
         &[(file, "t.spes".into())],
         &Files,
         &Default::default(),
     );
-    assert!(
-        compiled.plan.is_some(),
-        "{}",
-        spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
-    );
+    let Some(plan) = compiled.plan else {
+        panic!(
+            "{}",
+            spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
+        )
+    };
     let Value::Object(inputs) = inputs else {
         panic!("inputs are an object")
     };
-    run(&compiled, &Files, workflow, inputs, &options).expect("a plan")
+    run(&plan, workflow, inputs, &options)
 }
 
 fn output(record: &RunRecord) -> &Value {
@@ -81,31 +83,26 @@ fn every_example_runs_offline() {
         let text = std::fs::read_to_string(&path).expect("readable");
         let mut sources = SourceMap::new();
         let file = sources.add(name.clone(), text);
-        let compiled = check::compile(
+        let compiled = compile(
             &mut sources,
             &[(file, path.clone())],
             &Files,
             &Default::default(),
         );
         let plan = compiled.plan.as_ref().expect("examples check clean");
-        for workflow in compiled.root_workflows() {
-            let params = &plan
-                .workflows
-                .iter()
-                .find(|w| w.name == workflow)
-                .unwrap()
-                .params;
+        for workflow in plan.root_workflows() {
+            let params = &plan.workflow(plan.find(workflow).unwrap()).params;
             let inputs: Map<String, Value> = params
                 .iter()
                 .filter(|p| p.default.is_none())
-                .map(|p| (p.name.clone(), sample(&p.ty)))
+                .map(|p| (p.name.clone(), sample(&p.ty.to_string())))
                 .collect();
             let options = RunOptions {
                 answers: answers.clone(),
                 mock_all: true,
                 ..RunOptions::default()
             };
-            let record = run(&compiled, &Files, &workflow, inputs, &options).expect("a plan");
+            let record = run(plan, workflow, inputs, &options);
             assert!(
                 matches!(record.outcome, Outcome::Succeeded { .. }),
                 "{name} / {workflow}: {:?}",
@@ -420,7 +417,7 @@ fn a_failed_run_compensates_in_reverse_completion_order() {
 
 fn scripted(script: &str) -> RunOptions {
     RunOptions {
-        script: spesc::run::script::Script::parse(script).expect("a valid script"),
+        script: spesc::providers::script::Script::parse(script).expect("a valid script"),
         ..RunOptions::default()
     }
 }
@@ -641,7 +638,7 @@ fn answers_approve_revise_and_reject_a_review_loop() {
         record
             .steps
             .iter()
-            .filter(|s| s.id == "review.draft")
+            .filter(|s| spesc::plan::instance::plan_id(&s.id) == "review.draft")
             .count()
     };
     let approved = run_text(
@@ -730,12 +727,7 @@ fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
     let text = std::fs::read_to_string(&path).expect("example");
     let mut sources = SourceMap::new();
     let file = sources.add("fetch.spes", text);
-    let compiled = check::compile(
-        &mut sources,
-        &[(file, path.clone())],
-        &Files,
-        &Default::default(),
-    );
+    let plan = plan_of(&mut sources, file, path.clone());
     let Value::Object(inputs) = json!({"spec_url": format!("{url}/spec")}) else {
         unreachable!()
     };
@@ -743,7 +735,7 @@ fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
         mock_all: true,
         ..RunOptions::default()
     };
-    let record = run(&compiled, &Files, "document_api", inputs, &mock).expect("a plan");
+    let record = run(&plan, "document_api", inputs, &mock);
     let result = output(&record).as_str().expect("text").to_string();
     assert!(
         result.ends_with("<!-- samples checked: 0 python blocks -->"),
@@ -857,7 +849,7 @@ fn release(dir: &Path) -> RunRecord {
     let text = std::fs::read_to_string(&path).unwrap();
     let mut sources = SourceMap::new();
     let file = sources.add("release.spes", text);
-    let compiled = check::compile(&mut sources, &[(file, path)], &Files, &Default::default());
+    let plan = plan_of(&mut sources, file, path);
     let Value::Object(inputs) = json!({"version": "1.2.3", "changelog": "Faster."}) else {
         unreachable!()
     };
@@ -865,7 +857,13 @@ fn release(dir: &Path) -> RunRecord {
         mock_all: true,
         ..RunOptions::default()
     };
-    run(&compiled, &Files, "release", inputs, &mock).expect("a plan")
+    run(&plan, "release", inputs, &mock)
+}
+
+/// The plan of a file already in `sources`, read with its imports.
+fn plan_of(sources: &mut SourceMap, file: spesc::source::FileId, path: std::path::PathBuf) -> Plan {
+    let compiled = compile(sources, &[(file, path)], &Files, &Default::default());
+    compiled.plan.expect("the example checks clean")
 }
 
 fn tags(dir: &Path) -> String {

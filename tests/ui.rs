@@ -35,7 +35,7 @@ fn ui() {
         let mut sources = SourceMap::new();
         let file = sources.add(name.clone(), text.clone());
         let roots = [(file, path.to_path_buf())];
-        let diagnostics = check(&mut sources, &roots, &Files, &options(&text));
+        let diagnostics = check(&mut sources, &roots, &Files, &options(&text)).diagnostics;
         let rendered = render::rich(&sources, &diagnostics, false);
         if let Err(problem) = compare(&text, &diagnostics, &sources) {
             panic!("{name}: {problem}\n\nrendered output:\n{rendered}");
@@ -100,7 +100,7 @@ fn explain_pages_show_what_they_say() {
             let options = Options {
                 env: Some(Box::new(|_: &str| false)),
             };
-            check(&mut sources, &roots, &spesc::check::NoFiles, &options)
+            check(&mut sources, &roots, &spesc::check::NoFiles, &options).diagnostics
         };
         let example = block_after("## Example").expect("every page has an example");
         assert!(

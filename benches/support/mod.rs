@@ -1,10 +1,30 @@
-//! What the benches share.
+//! What the benches share: a program's plan, and a journal to run it with.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
-use spesc::run::sqlite::Sqlite;
-use spesc::run::store::{Journal, NewRun, RunStore};
+use spesc::check::NoFiles;
+use spesc::journal::sqlite::Sqlite;
+use spesc::journal::{Journal, NewRun, RunStore};
+use spesc::plan::Plan;
+use spesc::source::SourceMap;
+
+/// The plan of `text`, which must check clean.
+pub fn plan(text: &str) -> Plan {
+    let mut sources = SourceMap::new();
+    let file = sources.add("bench.spes", text);
+    let compiled = spesc::plan::compile(
+        &mut sources,
+        &[(file, Path::new("bench.spes").into())],
+        &NoFiles,
+        &Default::default(),
+    );
+    match compiled.plan {
+        Some(plan) => plan,
+        None => panic!("{:?}", compiled.diagnostics.first()),
+    }
+}
 
 /// A journal for one run in a fresh database under the temporary folder.
 pub fn journal(name: &str) -> Arc<Journal> {

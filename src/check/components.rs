@@ -19,19 +19,12 @@ pub struct ComponentFile {
     pub context_budget: Option<u64>,
 }
 
-/// A component file's text without its front matter, if it is valid.
-pub fn component_body(text: &str) -> Option<String> {
-    parse_front_matter(text).ok().map(|file| file.body)
-}
-
-/// Rough token count: about four characters per token in English prose.
-pub fn estimate_tokens(chars: usize) -> u64 {
-    chars.div_ceil(4) as u64
-}
+pub use crate::lang::model::estimate_tokens;
 
 impl<'a> Checker<'a> {
+    /// Checks every component and keeps its text for the checked program
+    /// (a file that cannot be read keeps an empty text: it is an error).
     pub(super) fn check_components(&mut self) {
-        let mut sizes = Vec::new();
         let components: Vec<(usize, FileId, &'a crate::syntax::ast::ComponentDecl)> = self
             .decls
             .all
@@ -43,11 +36,8 @@ impl<'a> Checker<'a> {
             })
             .collect();
         for (id, decl_file, component) in components {
-            match &component.source {
-                ComponentSource::Inline(template) => {
-                    let chars = template.as_plain().map_or(0, |t| t.chars().count());
-                    sizes.push((id, chars));
-                }
+            let text = match &component.source {
+                ComponentSource::Inline(template) => template.as_plain().unwrap_or_default(),
                 ComponentSource::File(path) => {
                     let Some(file) = self.program.file(decl_file) else {
                         continue;
@@ -73,14 +63,20 @@ impl<'a> Checker<'a> {
                                     .help("shorten the text, or raise the budget"),
                                 );
                             }
-                            sizes.push((id, chars));
+                            loaded.body
                         }
-                        Err(diagnostic) => self.report(*diagnostic),
+                        Err(diagnostic) => {
+                            self.report(*diagnostic);
+                            String::new()
+                        }
                     }
                 }
-            }
+            };
+            self.component_of.insert(id, self.found.components.len());
+            self.found
+                .components
+                .push((component.name.name.clone(), text));
         }
-        self.component_chars.extend(sizes);
     }
 
     fn component_file(

@@ -4,11 +4,13 @@
 use super::decls::DeclKind;
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::lang::model::{api_key_variable, Breaker, Model, Price, Provider};
+use crate::lang::policy::{defaults, Backoff, ErrorClass, Jitter, RetryPolicy};
 use crate::source::{FileId, Span};
 use crate::suggest;
 use crate::syntax::ast::{Expr, ExprKind, Setting, SettingValue};
 
-pub const PROVIDERS: &[&str] = &["openai", "anthropic", "gemini", "ollama", "mock"];
+const PROVIDERS: &[&str] = Provider::NAMES;
 
 const MODEL_KEYS: &[&str] = &[
     "provider",
@@ -19,6 +21,7 @@ const MODEL_KEYS: &[&str] = &[
     "api_key_env",
     "context_window",
     "rpm",
+    "concurrency",
     "timeout",
     "idle_timeout",
     "breaker",
@@ -28,35 +31,28 @@ const MODEL_KEYS: &[&str] = &[
 ];
 const RETRY_KEYS: &[&str] = &["attempts", "backoff", "jitter", "on"];
 const AGENT_KEYS: &[&str] = &["persona", "instruction", "format", "constraint", "model"];
-const ERROR_CLASSES: &[&str] = &["rate_limit", "timeout", "server_error", "invalid_output"];
-
 /// The most tries a retry policy may make.
-pub const MAX_ATTEMPTS: i64 = 20;
-
-/// What a retry policy costs in the worst case, for deadlines (W0505).
-#[derive(Clone, Debug, Default)]
-pub struct RetryBudget {
-    pub attempts: u64,
-    /// Delay before each try after the first, in milliseconds.
-    pub delays_ms: Vec<u64>,
-}
-
-/// The parts of a model the step checks need.
-#[derive(Clone, Debug, Default)]
-pub struct ModelInfo {
-    pub context_window: Option<u64>,
-}
+pub const MAX_ATTEMPTS: i64 = defaults::MAX_ATTEMPTS as i64;
 
 impl<'a> Checker<'a> {
+    /// Checks every model, retry policy and agent, and resolves each model
+    /// to its settings.
     pub(super) fn check_config(&mut self) {
-        let decls: Vec<(FileId, DeclKind<'a>)> =
-            self.decls.all.iter().map(|d| (d.file, d.kind)).collect();
-        for (file, kind) in decls {
+        let decls: Vec<(usize, FileId, DeclKind<'a>)> = self
+            .decls
+            .all
+            .iter()
+            .enumerate()
+            .map(|(id, d)| (id, d.file, d.kind))
+            .collect();
+        for (id, file, kind) in decls {
             match kind {
-                DeclKind::Model(m) => self.check_model(&m.name.name, &m.settings),
-                DeclKind::Retry(r) => {
-                    self.check_retry(&r.settings, r.name.span);
+                DeclKind::Model(m) => {
+                    self.check_model(&m.name.name, &m.settings);
+                    self.model_of.insert(id, self.found.models.len());
+                    self.found.models.push(model_of(&m.name.name, &m.settings));
                 }
+                DeclKind::Retry(r) => self.check_retry(&r.settings, r.name.span),
                 DeclKind::Agent(a) => self.check_agent(file, &a.settings),
                 _ => {}
             }
@@ -96,6 +92,7 @@ impl<'a> Checker<'a> {
         self.number_in("max_tokens", settings, 1.0, 1_000_000.0);
         self.number_in("context_window", settings, 1.0, 100_000_000.0);
         self.number_in("rpm", settings, 1.0, 1_000_000.0);
+        self.number_in("concurrency", settings, 1.0, 100_000.0);
         for key in ["timeout", "idle_timeout"] {
             self.duration_setting(settings, key);
         }
@@ -143,10 +140,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks a retry policy (named or inline) and returns its budget.
-    pub(super) fn check_retry(&mut self, settings: &[Setting], at: Span) -> Option<RetryBudget> {
+    /// Checks a retry policy (named or inline); [`retry_of`] reads it.
+    pub(super) fn check_retry(&mut self, settings: &[Setting], at: Span) {
         self.unknown_keys("retry option", settings, RETRY_KEYS);
-        let attempts = match find(settings, "attempts") {
+        match find(settings, "attempts") {
             None => {
                 self.report(
                     Diagnostic::new(Code::E0401, "retry policy without `attempts`")
@@ -154,43 +151,37 @@ impl<'a> Checker<'a> {
                         .note("`attempts` counts every try, the first included")
                         .help(format!("add `attempts = 3` (at most {MAX_ATTEMPTS})")),
                 );
-                None
             }
             Some(setting) => match int_value(&setting.value) {
-                Some(n) if (1..=MAX_ATTEMPTS).contains(&n) => Some(n as u64),
+                Some(n) if (1..=MAX_ATTEMPTS).contains(&n) => {}
                 Some(n) => {
                     self.report(
                         Diagnostic::new(Code::E0401, format!("retry bound {n} is out of range"))
                             .primary(value_span(setting), format!("must be 1 to {MAX_ATTEMPTS}"))
                             .note("every run must end; retries are bounded so that it does"),
                     );
-                    None
                 }
                 None => {
                     self.report(
                         Diagnostic::new(Code::E0207, "`attempts` must be a whole number")
                             .primary(value_span(setting), "expected an integer like `3`"),
                     );
-                    None
                 }
             },
-        };
+        }
         if let Some(s) = find(settings, "jitter") {
-            self.one_word_of(s, "jitter", &["none", "full", "equal"]);
+            self.one_word_of(s, "jitter", Jitter::NAMES);
         }
         if let Some(s) = find(settings, "on") {
             self.error_classes(s);
         }
-        let delays = find(settings, "backoff").and_then(|s| self.backoff(s, attempts.unwrap_or(1)));
-        attempts.map(|attempts| RetryBudget {
-            attempts,
-            delays_ms: delays.unwrap_or_default(),
-        })
+        if let Some(s) = find(settings, "backoff") {
+            self.backoff(s);
+        }
     }
 
-    /// `exponential(base = 1s, factor = 2, max = 60s)` or `constant(2s)`:
-    /// the delays before tries 2..=attempts.
-    fn backoff(&mut self, setting: &Setting, attempts: u64) -> Option<Vec<u64>> {
+    /// `exponential(base = 1s, factor = 2, max = 60s)` or `constant(2s)`.
+    fn backoff(&mut self, setting: &Setting) {
         let SettingValue::Expr(Expr {
             kind: ExprKind::Call { function, args },
             ..
@@ -204,36 +195,19 @@ impl<'a> Checker<'a> {
                 .primary(value_span(setting), "not a backoff")
                 .help("write `backoff = exponential(base = 1s, factor = 2, max = 60s)`"),
             );
-            return None;
+            return;
         };
-        let arg = |name: &str, position: usize| {
-            args.iter()
-                .enumerate()
-                .find(|(i, a)| a.name.as_ref().map_or(*i == position, |n| n.name == name))
-                .map(|(_, a)| &a.value)
-        };
-        let retries = attempts.saturating_sub(1);
         match function.name.as_str() {
-            "constant" => {
-                let delay = arg("delay", 0).and_then(duration_ms).unwrap_or(0);
-                Some(vec![delay; retries as usize])
-            }
+            "constant" => {}
             "exponential" => {
-                let base = arg("base", 0).and_then(duration_ms).unwrap_or(1000);
-                let factor = arg("factor", 1).and_then(number).unwrap_or(2.0);
-                let max = arg("max", 2).and_then(duration_ms).unwrap_or(u64::MAX);
-                if factor < 1.0 {
+                let factor = backoff_arg(args, "factor", 1).and_then(number);
+                if factor.is_some_and(|f| f < 1.0) {
                     self.report(
                         Diagnostic::new(Code::E0207, "backoff `factor` below 1")
                             .primary(function.span, "delays would shrink")
                             .help("use a factor of 1 or more, or `constant(…)`"),
                     );
                 }
-                Some(
-                    (0..retries)
-                        .map(|n| ((base as f64) * factor.powi(n as i32)).min(max as f64) as u64)
-                        .collect(),
-                )
             }
             other => {
                 let mut d = Diagnostic::new(Code::E0207, format!("unknown backoff `{other}`"))
@@ -244,7 +218,6 @@ impl<'a> Checker<'a> {
                     d = d.help(help);
                 }
                 self.report(d);
-                None
             }
         }
     }
@@ -258,7 +231,7 @@ impl<'a> Checker<'a> {
             self.report(
                 Diagnostic::new(Code::E0207, "`on` must be a list of error classes")
                     .primary(value_span(setting), "expected a list")
-                    .help(format!("write `on = [{}]`", ERROR_CLASSES.join(", "))),
+                    .help(format!("write `on = [{}]`", ErrorClass::names().join(", "))),
             );
             return;
         };
@@ -267,12 +240,14 @@ impl<'a> Checker<'a> {
                 ExprKind::Name(n) => Some(n.name.as_str()),
                 _ => None,
             };
-            if !name.is_some_and(|n| ERROR_CLASSES.contains(&n)) {
+            if name.is_none_or(|n| ErrorClass::parse(n).is_none()) {
                 let mut d = Diagnostic::new(Code::E0207, "unknown error class")
                     .primary(item.span, "not an error class")
-                    .note(format!("error classes: {}", suggest::one_of(ERROR_CLASSES)));
-                if let Some(help) =
-                    name.and_then(|n| suggest::did_you_mean(n, ERROR_CLASSES.iter().copied()))
+                    .note(format!(
+                        "error classes: {}",
+                        suggest::one_of(&ErrorClass::names())
+                    ));
+                if let Some(help) = name.and_then(|n| suggest::did_you_mean(n, ErrorClass::names()))
                 {
                     d = d.help(help);
                 }
@@ -338,19 +313,6 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The parts of model `name` the step checks need.
-    pub(super) fn model_info(&self, file: FileId, name: &str) -> Option<ModelInfo> {
-        let decl = self.decls.all.get(self.decls.id_of(file, name)?)?;
-        let DeclKind::Model(m) = &decl.kind else {
-            return None;
-        };
-        Some(ModelInfo {
-            context_window: find(&m.settings, "context_window")
-                .and_then(|s| int_value(&s.value))
-                .and_then(|n| u64::try_from(n).ok()),
-        })
-    }
-
     /// W0507 (with `check --env`): models used whose API key variable is
     /// not set.
     pub(super) fn check_api_keys(&mut self) {
@@ -364,10 +326,7 @@ impl<'a> Checker<'a> {
             if !decl.used.get() {
                 continue;
             }
-            let provider = find(&m.settings, "provider").and_then(|s| word(&s.value));
-            let base_url = find(&m.settings, "base_url").and_then(|s| string_value(&s.value));
-            let explicit = find(&m.settings, "api_key_env").and_then(|s| string_value(&s.value));
-            let Some(variable) = api_key_variable(provider, base_url.as_deref(), explicit) else {
+            let Some(variable) = model_of(&m.name.name, &m.settings).key_env else {
                 continue;
             };
             if !is_set(&variable) {
@@ -460,29 +419,6 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// The variable holding a model's API key, if it needs one: `api_key_env`,
-/// else the provider's convention; none for Ollama, the mock, or a server
-/// on this machine.
-pub fn api_key_variable(
-    provider: Option<&str>,
-    base_url: Option<&str>,
-    explicit: Option<String>,
-) -> Option<String> {
-    if explicit.is_some() {
-        return explicit;
-    }
-    let local = base_url.is_some_and(|u| u.contains("://127.0.0.1") || u.contains("://localhost"));
-    if local {
-        return None;
-    }
-    match provider? {
-        "openai" => Some("OPENAI_API_KEY".to_string()),
-        "anthropic" => Some("ANTHROPIC_API_KEY".to_string()),
-        "gemini" => Some("GEMINI_API_KEY".to_string()),
-        _ => None,
-    }
-}
-
 pub fn find<'s>(settings: &'s [Setting], key: &str) -> Option<&'s Setting> {
     settings.iter().find(|s| s.key.name == key)
 }
@@ -554,24 +490,156 @@ pub fn duration_ms(e: &Expr) -> Option<u64> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_variables_follow_the_provider_unless_local_or_explicit() {
-        assert_eq!(
-            api_key_variable(Some("openai"), None, None).as_deref(),
-            Some("OPENAI_API_KEY")
-        );
-        assert_eq!(
-            api_key_variable(Some("openai"), Some("http://127.0.0.1:8089/v1"), None),
-            None
-        );
-        assert_eq!(api_key_variable(Some("ollama"), None, None), None);
-        assert_eq!(
-            api_key_variable(Some("anthropic"), None, Some("TEAM_KEY".into())).as_deref(),
-            Some("TEAM_KEY")
-        );
+/// A model declaration's settings, resolved: what is not written takes
+/// its default. Called on checked settings; a value the checker refused
+/// reads as not written.
+pub fn model_of(name: &str, settings: &[Setting]) -> Model {
+    let value = |key: &str| find(settings, key).map(|s| &s.value);
+    let text = |key: &str| value(key).and_then(text_value);
+    let whole = |key: &str| {
+        value(key)
+            .and_then(int_value)
+            .and_then(|n| u64::try_from(n).ok())
+    };
+    let duration = |key: &str| match value(key) {
+        Some(SettingValue::Expr(e)) => duration_ms(e),
+        _ => None,
+    };
+    let flag = |key: &str| {
+        matches!(
+            value(key),
+            Some(SettingValue::Expr(Expr {
+                kind: ExprKind::Bool(true),
+                ..
+            }))
+        )
+    };
+    let block = |key: &str| match value(key) {
+        Some(SettingValue::Block(inner, _)) => Some(inner.as_slice()),
+        _ => None,
+    };
+    let provider = text("provider").and_then(|p| Provider::parse(&p));
+    let base_url = text("base_url");
+    let breaker = block("breaker").map_or_else(Breaker::default, |inner| {
+        let default = Breaker::default();
+        Breaker {
+            failures: find(inner, "failures")
+                .and_then(|s| int_value(&s.value))
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(default.failures)
+                .max(1),
+            cooldown_ms: find(inner, "cooldown")
+                .and_then(|s| match &s.value {
+                    SettingValue::Expr(e) => duration_ms(e),
+                    _ => None,
+                })
+                .unwrap_or(default.cooldown_ms),
+        }
+    });
+    let price = block("price").map(|inner| {
+        let rate = |key: &str| match find(inner, key).map(|s| &s.value) {
+            Some(SettingValue::Expr(e)) => number(e).unwrap_or(0.0),
+            _ => 0.0,
+        };
+        Price {
+            input: rate("input"),
+            output: rate("output"),
+        }
+    });
+    Model {
+        name: name.to_string(),
+        provider: provider.unwrap_or(Provider::Mock),
+        model: text("name").unwrap_or_else(|| name.to_string()),
+        key_env: api_key_variable(provider, base_url.as_deref(), text("api_key_env")),
+        base_url,
+        temperature: match value("temperature") {
+            Some(SettingValue::Expr(e)) => number(e),
+            _ => None,
+        },
+        max_tokens: whole("max_tokens"),
+        context_window: whole("context_window"),
+        rpm: whole("rpm"),
+        concurrency: whole("concurrency"),
+        timeout_ms: duration("timeout"),
+        idle_timeout_ms: duration("idle_timeout"),
+        breaker,
+        price,
+        stream: flag("stream"),
+        structured_output: flag("structured_output"),
     }
+}
+
+/// A retry policy's settings, resolved (`tries_once`: the built-in
+/// attempts of commands and questions). Called on checked settings.
+pub fn retry_of(settings: &[Setting], tries_once: bool) -> RetryPolicy {
+    let built_in = RetryPolicy::built_in(tries_once);
+    let attempts = find(settings, "attempts")
+        .and_then(|s| int_value(&s.value))
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| (1..=defaults::MAX_ATTEMPTS).contains(n))
+        .unwrap_or(built_in.attempts);
+    let jitter = find(settings, "jitter")
+        .and_then(|s| word(&s.value))
+        .and_then(Jitter::parse)
+        .unwrap_or(built_in.jitter);
+    let on = match find(settings, "on").map(|s| &s.value) {
+        Some(SettingValue::Expr(Expr {
+            kind: ExprKind::List(items),
+            ..
+        })) => items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ExprKind::Name(n) => ErrorClass::parse(&n.name),
+                _ => None,
+            })
+            .collect(),
+        _ => built_in.on.clone(),
+    };
+    RetryPolicy {
+        policy: None,
+        attempts,
+        backoff: find(settings, "backoff").map_or_else(Backoff::default, |s| backoff_of(&s.value)),
+        jitter,
+        on,
+    }
+}
+
+fn backoff_of(value: &SettingValue) -> Backoff {
+    let SettingValue::Expr(Expr {
+        kind: ExprKind::Call { function, args },
+        ..
+    }) = value
+    else {
+        return Backoff::default();
+    };
+    match function.name.as_str() {
+        "constant" => Backoff::Constant {
+            delay_ms: backoff_arg(args, "delay", 0)
+                .and_then(duration_ms)
+                .unwrap_or(0),
+        },
+        _ => Backoff::Exponential {
+            base_ms: backoff_arg(args, "base", 0)
+                .and_then(duration_ms)
+                .unwrap_or(defaults::BACKOFF_BASE_MS),
+            factor: backoff_arg(args, "factor", 1)
+                .and_then(number)
+                .unwrap_or(defaults::BACKOFF_FACTOR),
+            max_ms: backoff_arg(args, "max", 2)
+                .and_then(duration_ms)
+                .unwrap_or(defaults::BACKOFF_MAX_MS),
+        },
+    }
+}
+
+/// A backoff's argument, by name or by position.
+fn backoff_arg<'e>(
+    args: &'e [crate::syntax::ast::Arg],
+    name: &str,
+    position: usize,
+) -> Option<&'e Expr> {
+    args.iter()
+        .enumerate()
+        .find(|(i, a)| a.name.as_ref().map_or(*i == position, |n| n.name == name))
+        .map(|(_, a)| &a.value)
 }

@@ -5,34 +5,29 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
+use super::checked::Resolution;
 use super::decls::DeclKind;
 use super::types::{RecordTy, Ty};
 use super::workflow::{Binding, Body};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::lang::functions::{self, Param, Returns};
 use crate::source::Span;
 use crate::suggest;
 use crate::syntax::ast::{
     Arg, BinaryOp, Block, Expr, ExprKind, Ident, MatchArm, PatternKind, TemplatePart, UnaryOp,
 };
 
-/// Built-in functions: name, parameter types (`None`: any), result.
-const FUNCTIONS: &[&str] = &[
-    "len",
-    "join",
-    "split",
-    "lower",
-    "upper",
-    "trim",
-    "contains",
-    "matches",
-    "json",
-    "to_string",
-];
-
 impl<'a> Body<'_, 'a> {
-    /// The type of `e`. `expected` is a hint (enum variants written bare,
-    /// empty lists); mismatches are reported by the caller.
+    /// The type of `e`, kept for the checked program. `expected` is a hint
+    /// (enum variants written bare, empty lists); mismatches are reported
+    /// by the caller.
     pub fn expr(&mut self, e: &'a Expr, expected: Option<&Ty>) -> Ty {
+        let ty = self.expr_type(e, expected);
+        self.cx.found.expr_types.insert(e.span, ty.clone());
+        ty
+    }
+
+    fn expr_type(&mut self, e: &'a Expr, expected: Option<&Ty>) -> Ty {
         match &e.kind {
             ExprKind::Int(_) => Ty::Int,
             ExprKind::Float(_) | ExprKind::Percent(_) => Ty::Float,
@@ -110,7 +105,7 @@ impl<'a> Body<'_, 'a> {
                 let item = self.iterable(source);
                 self.for_options(options);
                 self.push_frame();
-                self.bind(var, Binding::value(item, var.span));
+                self.bind(var, Binding::value(&var.name, item, var.span));
                 let element = match expected {
                     Some(Ty::List(of)) => Some(of.as_ref().clone()),
                     _ => None,
@@ -167,12 +162,19 @@ impl<'a> Body<'_, 'a> {
 
     fn name(&mut self, name: &'a Ident, expected: Option<&Ty>) -> Ty {
         if let Some(binding) = self.lookup_local(&name.name) {
+            self.resolved(name, binding.resolution.clone());
             return self.use_binding(name, binding);
         }
         if let Some(Ty::Enum(e)) = expected.map(Ty::unwrap_optional) {
             if e.variants.contains(&name.name) {
+                self.resolved(name, Resolution::Variant(name.name.clone()));
                 return Ty::Enum(e.clone());
             }
+        }
+        if let Some(component) = self.cx.component_index(self.file, &name.name) {
+            self.cx.decls.lookup(self.file, &name.name);
+            self.resolved(name, Resolution::Component(component));
+            return Ty::Component;
         }
         if let Some(decl) = self.cx.decls.lookup(self.file, &name.name) {
             return match &decl.kind {
@@ -214,6 +216,11 @@ impl<'a> Body<'_, 'a> {
         }
         self.report(d);
         Ty::Error
+    }
+
+    /// Keeps what `name` refers to for the checked program.
+    fn resolved(&mut self, name: &Ident, resolution: Resolution) {
+        self.cx.found.names.insert(name.span, resolution);
     }
 
     fn use_binding(&mut self, name: &Ident, binding: Binding) -> Ty {
@@ -380,20 +387,18 @@ impl<'a> Body<'_, 'a> {
             })
             .collect();
         let name = function.name.as_str();
-        let arity = match name {
-            "len" | "lower" | "upper" | "trim" | "json" | "to_string" => 1,
-            "join" | "split" | "contains" | "matches" => 2,
-            _ => {
-                let mut d = Diagnostic::new(Code::E0101, format!("unknown function `{name}`"))
-                    .primary(function.span, "not a built-in function")
-                    .note(format!("functions: {}", suggest::one_of(FUNCTIONS)));
-                if let Some(help) = suggest::did_you_mean(name, FUNCTIONS.iter().copied()) {
-                    d = d.help(help);
-                }
-                self.report(d);
-                return Ty::Error;
+        let Some(signature) = functions::lookup(name) else {
+            let names: Vec<&str> = functions::names().collect();
+            let mut d = Diagnostic::new(Code::E0101, format!("unknown function `{name}`"))
+                .primary(function.span, "not a built-in function")
+                .note(format!("functions: {}", suggest::one_of(&names)));
+            if let Some(help) = suggest::did_you_mean(name, functions::names()) {
+                d = d.help(help);
             }
+            self.report(d);
+            return Ty::Error;
         };
+        let arity = signature.params.len();
         if types.len() != arity {
             let noun = if arity == 1 { "argument" } else { "arguments" };
             self.report(
@@ -401,65 +406,86 @@ impl<'a> Body<'_, 'a> {
                     Code::E0206,
                     format!("`{name}` takes {arity} {noun}, {} given", types.len()),
                 )
-                .primary(span, format!("expected {}", signature(name))),
+                .primary(span, format!("expected {}", signature.doc)),
             );
-            return result_of(name);
+            return result_of(signature.returns);
         }
-        let ok = |ty: &Ty, accepts: fn(&Ty) -> bool| {
-            ty.is_error() || matches!(ty, Ty::Json) || accepts(ty)
-        };
-        let is_text = |t: &Ty| t.fits(&Ty::String);
-        let checks: Vec<bool> = match name {
-            "len" => vec![ok(&types[0].0, |t| {
-                matches!(t, Ty::List(_) | Ty::Map(_)) || t.fits(&Ty::String)
-            })],
-            "lower" | "upper" | "trim" => vec![ok(&types[0].0, is_text)],
-            "to_string" | "json" => vec![true],
-            "join" => vec![
-                ok(&types[0].0, |t| matches!(t, Ty::List(_))),
-                ok(&types[1].0, is_text),
-            ],
-            "split" | "matches" => vec![ok(&types[0].0, is_text), ok(&types[1].0, is_text)],
-            "contains" => vec![
-                ok(&types[0].0, |t| {
-                    matches!(t, Ty::List(_) | Ty::Map(_)) || t.fits(&Ty::String)
-                }),
-                true,
-            ],
-            _ => Vec::new(),
-        };
-        for (i, fine) in checks.into_iter().enumerate() {
-            if !fine {
-                let (ty, at) = &types[i];
+        for (i, (param, (ty, at))) in signature.params.iter().zip(&types).enumerate() {
+            if !accepts(*param, ty) {
                 self.report(
                     Diagnostic::new(
                         Code::E0206,
                         format!("argument {} of `{name}` has the wrong type", i + 1),
                     )
                     .primary(*at, format!("found `{ty}`"))
-                    .note(format!("`{name}` is {}", signature(name))),
+                    .note(format!("`{name}` is {}", signature.doc)),
                 );
             }
         }
-        result_of(name)
+        result_of(signature.returns)
     }
 
+    /// `concurrency` (a whole number, W0508 above the workflow's explicit
+    /// `max_concurrency`) and `tolerate` (a share, `10%` or `0.1`).
     fn for_options(&mut self, options: &'a [Arg]) {
         for arg in options {
-            let key = arg.name.as_ref().map(|n| n.name.as_str());
-            let want = match key {
-                Some("concurrency") => Ty::Int,
-                Some("tolerate") => Ty::Float,
-                _ => {
-                    self.report(
-                        Diagnostic::new(Code::E0206, "unknown `for` option")
-                            .primary(arg.span, "`for` takes `concurrency` and `tolerate`"),
-                    );
-                    continue;
+            match arg.name.as_ref().map(|n| n.name.as_str()) {
+                Some("concurrency") => {
+                    let asked = self.whole_literal(&arg.value, "concurrency", 1);
+                    self.concurrency_cap(asked, &arg.value);
                 }
-            };
-            let found = self.expr(&arg.value, Some(&want));
-            self.expect_fits(&found, &want, &arg.value, None);
+                Some("tolerate") => {
+                    let found = self.expr(&arg.value, Some(&Ty::Float));
+                    self.expect_fits(&found, &Ty::Float, &arg.value, None);
+                    let share = match arg.value.kind {
+                        ExprKind::Percent(p) => Some(p / 100.0),
+                        ExprKind::Float(f) => Some(f),
+                        ExprKind::Int(n) => Some(n as f64),
+                        _ => None,
+                    };
+                    if !share.is_some_and(|s| (0.0..=1.0).contains(&s)) && !found.is_error() {
+                        self.report(
+                            Diagnostic::new(
+                                Code::E0207,
+                                "`tolerate` must be a share from 0% to 100%",
+                            )
+                            .primary(arg.value.span, "not a share the plan can fix")
+                            .help("write a share like `10%` or `0.1`"),
+                        );
+                    }
+                }
+                _ => self.report(
+                    Diagnostic::new(Code::E0206, "unknown `for` option")
+                        .primary(arg.span, "`for` takes `concurrency` and `tolerate`"),
+                ),
+            }
+        }
+    }
+
+    /// W0508: a `for` asks for more items at once than its workflow's
+    /// `max_concurrency` lets run.
+    fn concurrency_cap(&mut self, asked: Option<u64>, at: &Expr) {
+        let cap = self.workflow.settings.iter().find_map(|s| match &s.kind {
+            crate::syntax::ast::WorkflowSettingKind::MaxConcurrency(e) => Some(e),
+            _ => None,
+        });
+        let (Some(asked), Some(cap_expr)) = (asked, cap) else {
+            return;
+        };
+        let ExprKind::Int(cap) = cap_expr.kind else {
+            return;
+        };
+        if asked as i64 > cap {
+            self.report(
+                Diagnostic::new(
+                    Code::W0508,
+                    format!("this `for` asks for {asked} items at once; the workflow allows {cap}"),
+                )
+                .primary(at.span, format!("{asked} at once"))
+                .secondary(cap_expr.span, format!("at most {cap} actions at once in this workflow"))
+                .note("`max_concurrency` bounds every model call, command and request of a run together")
+                .help(format!("lower the `for`'s `concurrency` to {cap}, or raise `max_concurrency`")),
+            );
         }
     }
 
@@ -810,7 +836,7 @@ impl<'a> Body<'_, 'a> {
                 } => {
                     let item = self.iterable(source);
                     self.push_frame();
-                    self.bind(var, Binding::value(item, var.span));
+                    self.bind(var, Binding::value(&var.name, item, var.span));
                     self.template(body);
                     self.pop_frame();
                 }
@@ -963,28 +989,25 @@ fn arm_value_span(body: &Expr) -> Span {
     }
 }
 
-fn signature(name: &str) -> &'static str {
-    match name {
-        "len" => "`len(string | list | map) -> int`",
-        "join" => "`join(list, string) -> string`",
-        "split" => "`split(string, string) -> string[]`",
-        "lower" => "`lower(string) -> string`",
-        "upper" => "`upper(string) -> string`",
-        "trim" => "`trim(string) -> string`",
-        "contains" => "`contains(string | list | map, value) -> bool`",
-        "matches" => "`matches(string, regex) -> bool`",
-        "json" => "`json(value) -> string` (the value as JSON text)",
-        "to_string" => "`to_string(value) -> string`",
-        _ => "a built-in function",
+/// Whether a parameter of a built-in function takes a value of type `ty`.
+fn accepts(param: Param, ty: &Ty) -> bool {
+    if ty.is_error() || matches!(ty, Ty::Json) {
+        return true;
+    }
+    match param {
+        Param::Text => ty.fits(&Ty::String),
+        Param::List => matches!(ty, Ty::List(_)),
+        Param::Sized => matches!(ty, Ty::List(_) | Ty::Map(_)) || ty.fits(&Ty::String),
+        Param::Any => true,
     }
 }
 
-fn result_of(name: &str) -> Ty {
-    match name {
-        "len" => Ty::Int,
-        "split" => Ty::list(Ty::String),
-        "contains" | "matches" => Ty::Bool,
-        _ => Ty::String,
+fn result_of(returns: Returns) -> Ty {
+    match returns {
+        Returns::Int => Ty::Int,
+        Returns::Text => Ty::String,
+        Returns::TextList => Ty::list(Ty::String),
+        Returns::Bool => Ty::Bool,
     }
 }
 

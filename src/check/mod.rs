@@ -1,32 +1,38 @@
 //! AST → checked program: names, types, data contracts, the step graph,
-//! convergence and configuration (codes E0101–E0402, W0501–W0507).
+//! convergence and configuration (codes E0101–E0402, W0501–W0508).
 //!
 //! [`check`] loads the files named and everything they import
 //! ([`program`]), builds each file's scope of declarations ([`decls`]),
 //! checks model, retry, agent and component settings ([`config`],
 //! [`components`]), then every workflow body ([`workflow`], with
 //! expressions in [`expr`]) and every test. The step graph and the call
-//! graph are checked for cycles in [`graph`]. Errors never stop the checker:
-//! a name or expression that fails gets the type [`types::Ty::Error`], which
-//! fits everywhere, so one mistake is reported once.
+//! graph are checked for cycles in [`graph`]; each step's policy is
+//! resolved in [`policy`]. Errors never stop the checker: a name or
+//! expression that fails gets the type [`types::Ty::Error`], which fits
+//! everywhere, so one mistake is reported once. What it proved comes back
+//! as a [`Checked`] program, only when there was no error.
 
+mod checked;
 mod components;
 pub(crate) mod config;
 pub(crate) mod decls;
 mod expr;
 mod graph;
+pub(crate) mod policy;
 pub(crate) mod program;
 mod tests_blocks;
 pub mod types;
 mod workflow;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
-use crate::source::{FileId, SourceMap};
+use crate::lang::model::Model;
+use crate::source::{FileId, SourceMap, Span};
 
-pub(crate) use components::{component_body, estimate_tokens};
-pub(crate) use expr::visit_names;
+pub use checked::Checked;
+pub(crate) use checked::{CheckedWorkflow, Resolution, StepFacts};
 pub use program::{Loader, NoFiles};
 
 /// Says whether an environment variable is set.
@@ -40,96 +46,96 @@ pub struct Options {
     pub env: Option<IsSet>,
 }
 
+/// What a check found: the checked program when there was no error, and
+/// every diagnostic (warnings too), sorted by position.
+pub struct Checking {
+    pub checked: Option<Checked>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// Checks the files `roots` (already in `sources`, read from the given
 /// paths) and everything they import, which `loader` reads into `sources`.
-/// Returns every diagnostic, syntax errors included, sorted by position.
 pub fn check(
     sources: &mut SourceMap,
     roots: &[(FileId, PathBuf)],
     loader: &dyn Loader,
     options: &Options,
-) -> Vec<Diagnostic> {
-    checked(sources, roots, loader, options).1
-}
-
-/// Checks like [`check`] and, when no error was found, lowers the program
-/// to its execution plan. Warnings come back either way.
-pub fn plan(
-    sources: &mut SourceMap,
-    roots: &[(FileId, PathBuf)],
-    loader: &dyn Loader,
-    options: &Options,
-) -> (Option<crate::plan::Plan>, Vec<Diagnostic>) {
-    let compiled = compile(sources, roots, loader, options);
-    (compiled.plan, compiled.diagnostics)
-}
-
-/// A program, its plan when it has no error, and what the checker said.
-pub struct Compiled {
-    pub(crate) program: program::Program,
-    pub plan: Option<crate::plan::Plan>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Compiled {
-    /// The workflows declared in the first root file, in order.
-    pub fn root_workflows(&self) -> Vec<String> {
-        self.program
-            .files
-            .first()
-            .into_iter()
-            .flat_map(|f| &f.ast.items)
-            .filter_map(|item| match item {
-                crate::syntax::ast::Item::Workflow(w) => Some(w.name.name.clone()),
-                _ => None,
-            })
-            .collect()
+) -> Checking {
+    let program = program::load(sources, roots, loader);
+    let mut diagnostics = program.diagnostics.clone();
+    if program.files.iter().any(|f| f.has_syntax_errors) {
+        crate::diagnostic::sort(&mut diagnostics);
+        return Checking {
+            checked: None,
+            diagnostics,
+        };
     }
-}
-
-/// Checks and lowers: what `spesc plan`, `run` and `test` start from.
-pub fn compile(
-    sources: &mut SourceMap,
-    roots: &[(FileId, PathBuf)],
-    loader: &dyn Loader,
-    options: &Options,
-) -> Compiled {
-    let (program, diagnostics) = checked(sources, roots, loader, options);
+    let found = {
+        let mut checker = Checker::new(&program, loader, options);
+        checker.run();
+        diagnostics.append(&mut checker.diagnostics);
+        checker.found
+    };
+    crate::diagnostic::sort(&mut diagnostics);
     let clean = !diagnostics.iter().any(Diagnostic::is_error);
-    let plan = clean.then(|| crate::plan::lower(&program));
-    Compiled {
-        program,
-        plan,
+    let roots = roots.iter().map(|(id, _)| *id).collect();
+    Checking {
+        checked: clean.then(|| found.into_checked(program, roots)),
         diagnostics,
     }
 }
 
-fn checked(
-    sources: &mut SourceMap,
-    roots: &[(FileId, PathBuf)],
-    loader: &dyn Loader,
-    options: &Options,
-) -> (program::Program, Vec<Diagnostic>) {
-    let program = program::load(sources, roots, loader);
-    let mut diagnostics = program.diagnostics.clone();
-    if program.files.iter().all(|f| !f.has_syntax_errors) {
-        let mut checker = Checker::new(&program, loader, options);
-        checker.run();
-        diagnostics.extend(checker.diagnostics);
+/// What the checker found out while checking, kept for the checked
+/// program (see [`Checked`] for what each table means).
+#[derive(Default)]
+pub(crate) struct Found {
+    models: Vec<Model>,
+    components: Vec<(String, String)>,
+    workflows: Vec<CheckedWorkflow>,
+    names: HashMap<Span, Resolution>,
+    steps: HashMap<Span, StepFacts>,
+    lets: HashMap<Span, types::Ty>,
+    expr_types: HashMap<Span, types::Ty>,
+    calls: HashMap<Span, usize>,
+    tests: HashMap<Span, usize>,
+}
+
+impl Found {
+    fn into_checked(
+        self,
+        program: program::Program,
+        roots: std::collections::HashSet<FileId>,
+    ) -> Checked {
+        Checked {
+            program,
+            roots,
+            models: self.models,
+            components: self.components,
+            workflows: self.workflows,
+            names: self.names,
+            steps: self.steps,
+            lets: self.lets,
+            expr_types: self.expr_types,
+            calls: self.calls,
+            tests: self.tests,
+        }
     }
-    crate::diagnostic::sort(&mut diagnostics);
-    (program, diagnostics)
 }
 
 /// Shared state of one check: the program, its declarations, what was
-/// reported.
+/// found and what was reported.
 pub(crate) struct Checker<'a> {
     program: &'a program::Program,
     loader: &'a dyn Loader,
     options: &'a Options,
     decls: decls::Decls<'a>,
-    /// Characters of each component's text, for context budgets (W0503).
-    component_chars: std::collections::HashMap<decls::DeclId, usize>,
+    /// Resolved models and components by declaration, as positions in
+    /// `found`.
+    model_of: HashMap<decls::DeclId, usize>,
+    component_of: HashMap<decls::DeclId, usize>,
+    /// Each workflow's position in load order, by its name's span.
+    workflow_of: HashMap<Span, usize>,
+    found: Found,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -141,12 +147,20 @@ impl<'a> Checker<'a> {
     ) -> Checker<'a> {
         let mut diagnostics = Vec::new();
         let decls = decls::Decls::build(program, &mut diagnostics);
+        let workflow_of = program
+            .workflows()
+            .enumerate()
+            .map(|(i, (_, _, w))| (w.name.span, i))
+            .collect();
         Checker {
             program,
             loader,
             options,
             decls,
-            component_chars: std::collections::HashMap::new(),
+            model_of: HashMap::new(),
+            component_of: HashMap::new(),
+            workflow_of,
+            found: Found::default(),
             diagnostics,
         }
     }
@@ -155,12 +169,8 @@ impl<'a> Checker<'a> {
         self.check_config();
         self.check_components();
         let mut calls = graph::CallGraph::default();
-        for file in &self.program.files {
-            for item in &file.ast.items {
-                if let crate::syntax::ast::Item::Workflow(w) = item {
-                    workflow::check(self, file.id, w, &mut calls);
-                }
-            }
+        for (file, item, w) in self.program.workflows() {
+            workflow::check(self, file, item, w, &mut calls);
         }
         for file in &self.program.files {
             for item in &file.ast.items {
@@ -176,5 +186,22 @@ impl<'a> Checker<'a> {
 
     fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The position in the checked program's models of model `name` as
+    /// seen from `file`.
+    pub(crate) fn model_index(&self, file: FileId, name: &str) -> Option<usize> {
+        self.model_of.get(&self.decls.id_of(file, name)?).copied()
+    }
+
+    /// The position of component `name` as seen from `file`.
+    pub(crate) fn component_index(&self, file: FileId, name: &str) -> Option<usize> {
+        self.component_of
+            .get(&self.decls.id_of(file, name)?)
+            .copied()
+    }
+
+    pub(crate) fn models(&self) -> &[Model] {
+        &self.found.models
     }
 }

@@ -50,6 +50,21 @@ impl Program {
     pub fn file(&self, id: FileId) -> Option<&LoadedFile> {
         self.files.iter().find(|f| f.id == id)
     }
+
+    /// Every workflow in load order: its file, its position among the
+    /// file's items, and its declaration.
+    pub fn workflows(&self) -> impl Iterator<Item = (FileId, usize, &ast::WorkflowDecl)> {
+        self.files.iter().flat_map(|f| {
+            f.ast
+                .items
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, item)| match item {
+                    ast::Item::Workflow(w) => Some((f.id, i, w.as_ref())),
+                    _ => None,
+                })
+        })
+    }
 }
 
 pub(crate) fn load(

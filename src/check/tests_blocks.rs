@@ -21,6 +21,9 @@ pub(super) fn check(cx: &mut Checker<'_>, file: FileId, test: &TestDecl) {
                 ..
             } => {
                 workflow = run(cx, file, name, args);
+                if let Some(&index) = workflow.and_then(|(w, _)| cx.workflow_of.get(&w.name.span)) {
+                    cx.found.tests.insert(test.span, index);
+                }
             }
             TestStmt::Given { step, value, .. } => {
                 let Some((w, w_file)) = workflow else {

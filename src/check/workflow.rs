@@ -5,13 +5,15 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use super::config::{self, RetryBudget};
+use super::checked::NodeKind;
+use super::checked::{CheckedWorkflow, Resolution, StepFacts};
+use super::config;
 use super::decls::DeclKind;
 use super::graph::{self, CallGraph};
+use super::policy;
 use super::types::{self, RecordTy, Ty};
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::plan::NodeKind;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
     self, Action, ActionBlock, Clause, ClauseKind, ContextStrategy, Expr, ExprKind, LetStmt,
@@ -47,17 +49,20 @@ pub(super) struct Binding {
     /// For a loop's name and its `previous`: the loop, whose body steps are
     /// read through fields (`refine.attempt`).
     pub loop_node: Option<NodeId>,
+    /// What the name refers to when the workflow runs.
+    pub resolution: Resolution,
 }
 
 impl Binding {
-    /// A plain value: a `for` variable, `this`, a narrowed name.
-    pub fn value(ty: Ty, span: Span) -> Binding {
+    /// A plain value bound to `name`: a `for` variable, `this`.
+    pub fn value(name: &str, ty: Ty, span: Span) -> Binding {
         Binding {
             ty,
             span,
             node: None,
             untrusted: false,
             loop_node: None,
+            resolution: Resolution::Var(name.to_string()),
         }
     }
 }
@@ -100,6 +105,7 @@ pub(super) struct Body<'c, 'a> {
 pub(super) fn check<'a>(
     cx: &mut Checker<'a>,
     file: FileId,
+    item: usize,
     workflow: &'a WorkflowDecl,
     calls: &mut CallGraph,
 ) {
@@ -122,14 +128,22 @@ pub(super) fn check<'a>(
         loop_members: HashMap::new(),
         whole_context: Vec::new(),
     };
-    body.params();
-    body.settings();
+    let params = body.params();
+    let (deadline_ms, max_concurrency) = body.settings();
     collect_hidden(&workflow.body, &mut Vec::new(), &mut body.hidden, None);
     body.block_statements(&workflow.body);
-    body.result();
+    let output = body.result();
     body.report_cycles();
     body.report_unused();
     calls.calls.append(&mut body.calls);
+    cx.found.workflows.push(CheckedWorkflow {
+        file,
+        item,
+        params,
+        output,
+        deadline_ms,
+        max_concurrency,
+    });
 }
 
 impl<'c, 'a> Body<'c, 'a> {
@@ -137,7 +151,9 @@ impl<'c, 'a> Body<'c, 'a> {
         self.cx.report(diagnostic);
     }
 
-    fn params(&mut self) {
+    /// Binds the parameters; gives their types.
+    fn params(&mut self) -> Vec<Ty> {
+        let mut types = Vec::new();
         let mut out = Vec::new();
         super::decls::duplicates_in(
             "parameter",
@@ -164,25 +180,106 @@ impl<'c, 'a> Body<'c, 'a> {
                     node: None,
                     untrusted: true,
                     loop_node: None,
+                    resolution: Resolution::Var(param.name.name.clone()),
                 },
             );
+            types.push(
+                self.lookup_local(&param.name.name)
+                    .map_or(Ty::Error, |b| b.ty),
+            );
         }
+        types
     }
 
-    fn settings(&mut self) {
+    /// Checks the workflow's settings; gives its `deadline` and
+    /// `max_concurrency`.
+    fn settings(&mut self) -> (Option<u64>, Option<u64>) {
+        let (mut deadline, mut cap) = (None, None);
         for setting in &self.workflow.settings {
             match &setting.kind {
-                WorkflowSettingKind::Deadline(e) => {
-                    let ty = self.expr(e, Some(&Ty::Duration));
-                    self.expect_fits(&ty, &Ty::Duration, e, None);
-                }
+                WorkflowSettingKind::Deadline(e) => deadline = self.duration_literal(e, "deadline"),
                 WorkflowSettingKind::MaxConcurrency(e) => {
-                    let ty = self.expr(e, Some(&Ty::Int));
-                    self.expect_fits(&ty, &Ty::Int, e, None);
+                    cap = self.whole_literal(e, "max_concurrency", 1)
                 }
                 WorkflowSettingKind::Default(clause) => self.default_clause(clause),
             }
         }
+        self.duplicate_clauses(self.workflow.settings.iter().filter_map(|s| match &s.kind {
+            WorkflowSettingKind::Default(clause) => Some(clause),
+            _ => None,
+        }));
+        (deadline, cap)
+    }
+
+    /// A duration the plan must know before running (`timeout = 30s`):
+    /// E0202 when it is no duration, E0207 when it is computed.
+    pub fn duration_literal(&mut self, e: &'a Expr, key: &str) -> Option<u64> {
+        let ty = self.expr(e, Some(&Ty::Duration));
+        self.expect_fits(&ty, &Ty::Duration, e, None);
+        let ms = config::duration_ms(e);
+        if ms.is_none() && ty.fits(&Ty::Duration) && !ty.is_error() {
+            self.report(
+                Diagnostic::new(
+                    Code::E0207,
+                    format!("`{key}` must be written as a duration"),
+                )
+                .primary(e.span, "computed when the workflow runs")
+                .note("limits are part of the plan, fixed before anything runs")
+                .help("write a duration like `30s`, `5m` or `250ms`"),
+            );
+        }
+        ms
+    }
+
+    /// A whole number the plan must know before running, at least `low`.
+    pub fn whole_literal(&mut self, e: &'a Expr, key: &str, low: i64) -> Option<u64> {
+        let ty = self.expr(e, Some(&Ty::Int));
+        self.expect_fits(&ty, &Ty::Int, e, None);
+        match &e.kind {
+            ExprKind::Int(n) if *n >= low => u64::try_from(*n).ok(),
+            ExprKind::Int(n) => {
+                self.report(
+                    Diagnostic::new(Code::E0207, format!("`{key}` is out of range"))
+                        .primary(e.span, format!("{n} is less than {low}")),
+                );
+                None
+            }
+            _ if ty.fits(&Ty::Int) && !ty.is_error() => {
+                self.report(
+                    Diagnostic::new(Code::E0207, format!("`{key}` must be written as a number"))
+                        .primary(e.span, "computed when the workflow runs")
+                        .note("limits are part of the plan, fixed before anything runs")
+                        .help("write a whole number like `8`"),
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// E0102: a clause written twice where it may be written once (every
+    /// clause but `check`), both places labelled.
+    fn duplicate_clauses(&mut self, clauses: impl Iterator<Item = &'a Clause>) {
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let mut found = Vec::new();
+        for clause in clauses {
+            let Some(key) = clause_key(&clause.kind) else {
+                continue;
+            };
+            match seen.get(key) {
+                Some(first) => found.push(
+                    Diagnostic::new(Code::E0102, format!("`{key}` is written twice"))
+                        .primary(clause.span, "written again here")
+                        .secondary(*first, "first written here")
+                        .note(format!("only one `{key}` can apply"))
+                        .help("keep one of them"),
+                ),
+                None => {
+                    seen.insert(key, clause.span);
+                }
+            }
+        }
+        self.cx.diagnostics.extend(found);
     }
 
     /// `default model = …` and friends: checked like a step's clause.
@@ -335,6 +432,7 @@ impl<'c, 'a> Body<'c, 'a> {
                         node: Some(node),
                         untrusted,
                         loop_node: None,
+                        resolution: Resolution::Node(step.name.span),
                     },
                 );
             }
@@ -352,6 +450,7 @@ impl<'c, 'a> Body<'c, 'a> {
                         node: Some(node),
                         untrusted: false,
                         loop_node: None,
+                        resolution: Resolution::Node(let_stmt.name.span),
                     },
                 );
             }
@@ -366,6 +465,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     decl: Some(loop_stmt.name.span),
                     nominal: false,
                 }));
+                self.cx.found.lets.insert(loop_stmt.name.span, ty.clone());
                 let node = self.new_node(&loop_stmt.name, NodeKind::Loop, None);
                 self.bind(
                     &loop_stmt.name,
@@ -375,6 +475,7 @@ impl<'c, 'a> Body<'c, 'a> {
                         node: Some(node),
                         untrusted: false,
                         loop_node: Some(node),
+                        resolution: Resolution::Node(loop_stmt.name.span),
                     },
                 );
             }
@@ -416,9 +517,13 @@ impl<'c, 'a> Body<'c, 'a> {
             self.expect_fits(&found, declared, &let_stmt.value, origin);
         } else if let Some(frame) = self.frames.last_mut() {
             if let Some(binding) = frame.get_mut(&let_stmt.name.name) {
-                binding.ty = found;
+                binding.ty = found.clone();
             }
         }
+        self.cx
+            .found
+            .lets
+            .insert(let_stmt.name.span, declared.unwrap_or(found));
         self.current = previous;
     }
 
@@ -443,6 +548,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     node: None,
                     untrusted: false,
                     loop_node: node,
+                    resolution: Resolution::Var("previous".to_string()),
                 },
             )
         });
@@ -534,7 +640,7 @@ impl<'c, 'a> Body<'c, 'a> {
         self.frames.last_mut().map(|f| {
             f.insert(
                 "this".to_string(),
-                Binding::value(declared.clone(), step.name.span),
+                Binding::value("this", declared.clone(), step.name.span),
             )
         });
         let prompt_names = step
@@ -550,17 +656,86 @@ impl<'c, 'a> Body<'c, 'a> {
             self.clause(Some(step), clause, &declared, &prompt_names);
         }
         self.pop_frame();
+        self.duplicate_clauses(step.clauses.iter());
+        let facts = self.step_facts(step, declared);
         if matches!(step.action, Action::Llm) {
-            self.llm_requirements(step);
+            self.llm_requirements(step, &facts);
+            for clause in &step.clauses {
+                if let ClauseKind::Prompt(e) = &clause.kind {
+                    self.context_window(&facts, e);
+                }
+            }
+        } else {
+            self.model_clauses_elsewhere(step);
         }
-        self.deadline_budget(step);
+        self.deadline_budget(step, &facts);
+        self.cx.found.steps.insert(step.name.span, facts);
         self.current = previous;
+    }
+
+    /// E0207: a clause that only a model call takes, on a step that
+    /// calls none.
+    fn model_clauses_elsewhere(&mut self, step: &StepDecl) {
+        let action = match &step.action {
+            Action::Llm => return,
+            Action::Call { .. } => "a `call`",
+            Action::Exec(_) => "an `exec`",
+            Action::Fetch(_) => "a `fetch`",
+            Action::Ask(_) => "an `ask`",
+        };
+        for clause in &step.clauses {
+            let key = match clause.kind {
+                ClauseKind::Model(_) => "model",
+                ClauseKind::Agent(_) => "agent",
+                ClauseKind::Prompt(_) => "prompt",
+                ClauseKind::System(_) => "system",
+                ClauseKind::Context(_) => "context",
+                ClauseKind::Cache(_) => "cache",
+                _ => continue,
+            };
+            self.report(
+                Diagnostic::new(Code::E0207, format!("`{key}` is for steps that call a model"))
+                    .primary(clause.span, format!("`{}` is {action} step", step.name.name))
+                    .note("every step takes `retry`, `timeout`, `deadline`, `check`, `when`, `on_error`, `compensate` and `after`; `model`, `agent`, `prompt`, `system`, `context` and `cache` belong to model calls")
+                    .help(format!("remove `{key}`, or make the step a model call: `step {}: T {{ model = …  prompt = … }}`", step.name.name)),
+            );
+        }
+    }
+
+    /// What the checked program keeps of a step: its type, its resolved
+    /// policy, its models and its agent.
+    fn step_facts(&mut self, step: &'a StepDecl, ty: Ty) -> StepFacts {
+        let chosen = policy::choose(&step.clauses, self.workflow);
+        let kind = NodeKind::of(&step.action);
+        let is_llm = kind == NodeKind::Llm;
+        StepFacts {
+            ty,
+            policy: self.cx.step_policy(self.file, &chosen, kind),
+            models: if is_llm {
+                self.cx.model_attempts(self.file, &chosen)
+            } else {
+                Vec::new()
+            },
+            agent: chosen
+                .agent()
+                .filter(|_| is_llm)
+                .and_then(|agent| self.cx.agent_facts(self.file, agent)),
+        }
     }
 
     fn action(&mut self, step: &'a StepDecl, declared: &Ty) {
         match &step.action {
             Action::Llm => {}
             Action::Call { workflow, args } => {
+                if let Some(target) = self
+                    .cx
+                    .decls
+                    .lookup(self.file, &workflow.name)
+                    .filter(|d| matches!(d.kind, DeclKind::Workflow(_)))
+                    .and_then(|d| self.cx.workflow_of.get(&d.name.span).copied())
+                {
+                    self.cx.found.calls.insert(workflow.span, target);
+                }
                 self.calls.push((
                     self.workflow.name.name.clone(),
                     workflow.name.clone(),
@@ -593,12 +768,8 @@ impl<'c, 'a> Body<'c, 'a> {
             Action::Fetch(block) => {
                 self.typed_setting(block, "url", &Ty::String);
                 self.typed_setting(block, "timeout", &Ty::Duration);
-                for key in ["headers", "query"] {
-                    if let Some(SettingValue::Expr(e)) = block.get(key) {
-                        let ty = self.expr(e, Some(&Ty::Map(Box::new(Ty::String))));
-                        self.require_value(ty, e);
-                    }
-                }
+                self.text_map_setting(block, "headers");
+                self.text_map_setting(block, "query");
                 if let Some(SettingValue::Expr(e)) = block.get("body") {
                     let ty = self.expr(e, None);
                     self.require_value(ty, e);
@@ -629,7 +800,38 @@ impl<'c, 'a> Body<'c, 'a> {
         self.typed_setting(block, "stdin", &Ty::String);
         self.typed_setting(block, "cwd", &Ty::String);
         self.typed_setting(block, "timeout", &Ty::Duration);
-        self.typed_setting(block, "env", &Ty::Map(Box::new(Ty::String)));
+        self.text_map_setting(block, "env");
+    }
+
+    /// `env`, `headers`, `query`: a map expression, or a block of
+    /// `KEY = value` whose values are expressions rendered as text
+    /// (`env = { MODE = mode }` reads the variable `mode`).
+    fn text_map_setting(&mut self, block: &'a ActionBlock, key: &str) {
+        match block.get(key) {
+            Some(SettingValue::Expr(e)) => {
+                let ty = self.expr(e, Some(&Ty::Map(Box::new(Ty::String))));
+                self.require_value(ty, e);
+            }
+            Some(SettingValue::Block(entries, _)) => {
+                for entry in entries {
+                    match &entry.value {
+                        SettingValue::Expr(e) => {
+                            let ty = self.expr(e, Some(&Ty::String));
+                            self.require_value(ty, e);
+                        }
+                        _ => self.report(
+                            Diagnostic::new(Code::E0202, format!("invalid `{key}` value"))
+                                .primary(entry.span, "expected a value written as text")
+                                .help(format!(
+                                    "write `{} = \"…\"` or an expression",
+                                    entry.key.name
+                                )),
+                        ),
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     fn typed_setting(&mut self, block: &'a ActionBlock, key: &str, expected: &Ty) {
@@ -797,24 +999,19 @@ impl<'c, 'a> Body<'c, 'a> {
                 }
             }
             ClauseKind::Agent(name) => self.cx.expect_decl(self.file, name, "agent"),
-            ClauseKind::Prompt(e) => {
-                self.text(e);
-                if let Some(step) = step {
-                    self.context_window(step, e);
-                }
-            }
+            ClauseKind::Prompt(e) => self.text(e),
             ClauseKind::System(e) => {
                 self.in_system = true;
                 self.text(e);
                 self.in_system = false;
             }
             ClauseKind::Context(strategy) => self.context(strategy, prompt_names),
-            ClauseKind::Retry(retry) => {
-                self.retry_budget(retry);
+            ClauseKind::Retry(retry) => self.retry_reference(retry),
+            ClauseKind::Timeout(e) => {
+                self.duration_literal(e, "timeout");
             }
-            ClauseKind::Timeout(e) | ClauseKind::Deadline(e) => {
-                let ty = self.expr(e, Some(&Ty::Duration));
-                self.expect_fits(&ty, &Ty::Duration, e, None);
+            ClauseKind::Deadline(e) => {
+                self.duration_literal(e, "deadline");
             }
             ClauseKind::Check { condition, message } => {
                 self.condition(condition, "check");
@@ -848,6 +1045,15 @@ impl<'c, 'a> Body<'c, 'a> {
             ClauseKind::Cache(e) => {
                 let ty = self.expr(e, Some(&Ty::Bool));
                 self.expect_fits(&ty, &Ty::Bool, e, None);
+                if ty.fits(&Ty::Bool) && !matches!(e.kind, ExprKind::Bool(_)) && !ty.is_error() {
+                    self.report(
+                        Diagnostic::new(
+                            Code::E0207,
+                            "`cache` must be written as `true` or `false`",
+                        )
+                        .primary(e.span, "computed when the workflow runs"),
+                    );
+                }
             }
         }
     }
@@ -913,7 +1119,15 @@ impl<'c, 'a> Body<'c, 'a> {
                 for arg in args {
                     match arg.name.as_ref().map(|n| n.name.as_str()) {
                         Some("model") => match &arg.value.kind {
-                            ExprKind::Name(model) => self.cx.expect_decl(self.file, model, "model"),
+                            ExprKind::Name(model) => {
+                                self.cx.expect_decl(self.file, model, "model");
+                                if let Some(index) = self.cx.model_index(self.file, &model.name) {
+                                    self.cx
+                                        .found
+                                        .names
+                                        .insert(model.span, Resolution::Model(index));
+                                }
+                            }
                             _ => self.mismatch_text(arg.value.span, "expected a model name"),
                         },
                         Some("max_tokens") => {
@@ -941,6 +1155,8 @@ impl<'c, 'a> Body<'c, 'a> {
     fn reference_step(&mut self, name: &ast::Ident, uses: bool) -> bool {
         match self.lookup_local(&name.name).and_then(|b| b.node) {
             Some(node) => {
+                let declared = Resolution::Node(self.nodes[node].span);
+                self.cx.found.names.insert(name.span, declared);
                 self.depend_on(node, name.span);
                 if uses {
                     self.nodes[node].used = true;
@@ -994,7 +1210,7 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// An LLM step needs a model (its own, its agent's, or the workflow's
     /// default) and a prompt (or an agent, whose instruction is one).
-    fn llm_requirements(&mut self, step: &StepDecl) {
+    fn llm_requirements(&mut self, step: &StepDecl, facts: &StepFacts) {
         let has = |pred: fn(&ClauseKind) -> bool| step.clauses.iter().any(|c| pred(&c.kind));
         let default = |pred: fn(&ClauseKind) -> bool| {
             self.workflow.settings.iter().any(|s| match &s.kind {
@@ -1004,14 +1220,15 @@ impl<'c, 'a> Body<'c, 'a> {
         };
         let is_model = |k: &ClauseKind| matches!(k, ClauseKind::Model(_) | ClauseKind::Agent(_));
         let is_prompt = |k: &ClauseKind| matches!(k, ClauseKind::Prompt(_) | ClauseKind::Agent(_));
-        if !has(is_model) && !default(is_model) {
+        // A named model or agent that failed to resolve was reported already.
+        if facts.models.is_empty() && !has(is_model) && !default(is_model) {
             self.report(
                 Diagnostic::new(Code::E0207, format!("step `{}` has no model", step.name.name))
                     .primary(step.name.span, "an LLM step needs a model to call")
                     .help("add `model = …` or `agent = …`, or `default model = …` at the top of the workflow"),
             );
         }
-        if !has(is_prompt) {
+        if !has(is_prompt) && facts.agent.is_none() {
             self.report(
                 Diagnostic::new(
                     Code::E0207,
@@ -1023,130 +1240,92 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
-    /// The retry policy a clause names or writes, checked; its budget.
-    fn retry_budget(&mut self, retry: &'a RetryRef) -> Option<RetryBudget> {
+    /// The retry policy a clause names (it must be one) or writes.
+    fn retry_reference(&mut self, retry: &'a RetryRef) {
         match retry {
-            RetryRef::Named(name) => {
-                self.cx.expect_decl(self.file, name, "retry policy");
-                let decl = self.cx.decls.lookup(self.file, &name.name)?;
-                let DeclKind::Retry(r) = &decl.kind else {
-                    return None;
-                };
-                // The declaration was checked once already; measure quietly.
-                let before = self.cx.diagnostics.len();
-                let budget = self.cx.check_retry(&r.settings, r.name.span);
-                self.cx.diagnostics.truncate(before);
-                budget
-            }
+            RetryRef::Named(name) => self.cx.expect_decl(self.file, name, "retry policy"),
             RetryRef::Inline(settings, span) => self.cx.check_retry(settings, *span),
         }
     }
 
-    /// W0505: attempts × timeout + delays must fit the step's deadline, or
-    /// else the workflow's.
-    fn deadline_budget(&mut self, step: &'a StepDecl) {
-        let clause = |pick: fn(&'a ClauseKind) -> Option<&'a Expr>| {
-            step.clauses.iter().find_map(|c| pick(&c.kind)).or_else(|| {
-                self.workflow.settings.iter().find_map(|s| match &s.kind {
-                    WorkflowSettingKind::Default(c) => pick(&c.kind),
-                    _ => None,
-                })
-            })
-        };
-        let timeout = clause(|k| match k {
-            ClauseKind::Timeout(e) => Some(e),
-            _ => None,
-        });
-        let Some(timeout_ms) = timeout.and_then(config::duration_ms) else {
-            return;
-        };
-        let step_deadline = clause(|k| match k {
-            ClauseKind::Deadline(e) => Some(e),
-            _ => None,
-        });
+    /// W0505: a step's tries (attempts × one try's limit, plus the longest
+    /// backoff between them) must fit its deadline, or else its workflow's.
+    /// The policy is the resolved one: defaults count.
+    fn deadline_budget(&mut self, step: &'a StepDecl, facts: &StepFacts) {
+        let chosen = policy::choose(&step.clauses, self.workflow);
+        let step_deadline = chosen
+            .deadline()
+            .filter(|_| facts.policy.deadline_ms.is_some());
         let workflow_deadline = self.workflow.settings.iter().find_map(|s| match &s.kind {
-            WorkflowSettingKind::Deadline(e) => Some(e),
+            WorkflowSettingKind::Deadline(e) => config::duration_ms(e).map(|ms| (e, ms)),
             _ => None,
         });
-        let Some(deadline) = step_deadline.or(workflow_deadline) else {
+        let Some((deadline, deadline_ms)) = step_deadline
+            .zip(facts.policy.deadline_ms)
+            .or(workflow_deadline)
+        else {
             return;
         };
-        let Some(deadline_ms) = config::duration_ms(deadline) else {
+        // One try's limit: the first model's (fallbacks come after), or the
+        // step's own.
+        let Some(timeout_ms) = facts
+            .models
+            .first()
+            .map(|(_, ms)| *ms)
+            .or(facts.policy.timeout_ms)
+        else {
             return;
         };
-        let retry = step
-            .clauses
-            .iter()
-            .find_map(|c| match &c.kind {
-                ClauseKind::Retry(r) => Some(r),
-                _ => None,
-            })
-            .or_else(|| {
-                self.workflow.settings.iter().find_map(|s| match &s.kind {
-                    WorkflowSettingKind::Default(Clause {
-                        kind: ClauseKind::Retry(r),
-                        ..
-                    }) => Some(r),
-                    _ => None,
-                })
-            });
-        let before = self.cx.diagnostics.len();
-        let budget = retry
-            .and_then(|r| self.retry_budget(r))
-            .unwrap_or(RetryBudget {
-                attempts: 1,
-                delays_ms: Vec::new(),
-            });
-        self.cx.diagnostics.truncate(before);
-        let delays: u64 = budget.delays_ms.iter().sum();
-        let worst = budget
+        let retry = &facts.policy.retry;
+        let delays: u64 = retry.worst_delays_ms().iter().sum();
+        let worst = retry
             .attempts
             .saturating_mul(timeout_ms)
             .saturating_add(delays);
-        if worst > deadline_ms {
-            self.report(
-                Diagnostic::new(
-                    Code::W0505,
-                    format!("retries of `{}` cannot fit its deadline", step.name.name),
-                )
-                .primary(
-                    timeout.map_or(step.name.span, |t| t.span),
-                    format!(
-                        "{} attempts of up to {}",
-                        budget.attempts,
-                        show_ms(timeout_ms)
-                    ),
-                )
-                .secondary(
-                    deadline.span,
-                    format!("the deadline: {}", show_ms(deadline_ms)),
-                )
-                .note(format!(
-                    "{} attempts × {} + {} of backoff = {}",
-                    budget.attempts,
-                    show_ms(timeout_ms),
-                    show_ms(delays),
-                    show_ms(worst)
-                ))
-                .help("lower `attempts` or `timeout`, or raise the deadline"),
-            );
+        if worst <= deadline_ms {
+            return;
         }
+        let at = chosen.timeout().map_or(step.name.span, |t| t.span);
+        let written = if chosen.timeout().is_some() || chosen.retry().is_some() {
+            String::new()
+        } else {
+            " (the built-in policy: nothing is written)".to_string()
+        };
+        self.report(
+            Diagnostic::new(
+                Code::W0505,
+                format!("retries of `{}` cannot fit its deadline", step.name.name),
+            )
+            .primary(
+                at,
+                format!(
+                    "{} attempts of up to {}{written}",
+                    retry.attempts,
+                    show_ms(timeout_ms)
+                ),
+            )
+            .secondary(
+                deadline.span,
+                format!("the deadline: {}", show_ms(deadline_ms)),
+            )
+            .note(format!(
+                "{} attempts × {} + {} of backoff = {}",
+                retry.attempts,
+                show_ms(timeout_ms),
+                show_ms(delays),
+                show_ms(worst)
+            ))
+            .help("lower `attempts` or `timeout`, or raise the deadline"),
+        );
     }
 
     /// W0503: a prompt whose fixed text and components alone exceed the
     /// smallest context window among its models.
-    fn context_window(&mut self, step: &StepDecl, prompt: &Expr) {
-        let models: Vec<&ast::Ident> = step
-            .clauses
+    fn context_window(&mut self, facts: &StepFacts, prompt: &Expr) {
+        let window = facts
+            .models
             .iter()
-            .find_map(|c| match &c.kind {
-                ClauseKind::Model(chain) => Some(chain.iter().collect()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let window = models
-            .iter()
-            .filter_map(|m| self.cx.model_info(self.file, &m.name)?.context_window)
+            .filter_map(|(m, _)| self.cx.models().get(*m)?.context_window)
             .min();
         let Some(window) = window else { return };
         let chars = self.fixed_chars(prompt);
@@ -1178,8 +1357,8 @@ impl<'c, 'a> Body<'c, 'a> {
         walk_template_text(&template.parts, &mut |part| match part {
             TextOrName::Text(t) => total += t.chars().count(),
             TextOrName::Name(n) => {
-                if let Some(id) = self.cx.decls.id_of(self.file, n) {
-                    total += self.cx.component_chars.get(&id).copied().unwrap_or(0);
+                if let Some(c) = self.cx.component_index(self.file, n) {
+                    total += self.cx.found.components[c].1.chars().count();
                 }
             }
         });
@@ -1188,7 +1367,9 @@ impl<'c, 'a> Body<'c, 'a> {
 
     // ---- the result and the graph -------------------------------------------------
 
-    fn result(&mut self) {
+    /// Checks the `return` against the declared output; gives the output
+    /// type.
+    fn result(&mut self) -> Option<Ty> {
         let expected = self.workflow.output.as_ref().map(|t| self.resolve_type(t));
         let Some(ret) = &self.workflow.ret else {
             if let (Some(expected), Some(output)) = (&expected, &self.workflow.output) {
@@ -1203,7 +1384,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     );
                 }
             }
-            return;
+            return expected;
         };
         self.in_return = true;
         let found = self.expr(&ret.value, expected.as_ref());
@@ -1224,6 +1405,7 @@ impl<'c, 'a> Body<'c, 'a> {
                 self.nodes[id].used = true;
             }
         }
+        expected
     }
 
     fn report_cycles(&mut self) {
@@ -1423,4 +1605,24 @@ fn walk_template_text<'t>(parts: &'t [ast::TemplatePart], f: &mut dyn FnMut(Text
             ast::TemplatePart::For { body, .. } => walk_template_text(body, f),
         }
     }
+}
+
+/// The key of a clause that may be written once (`check` may repeat).
+fn clause_key(kind: &ClauseKind) -> Option<&'static str> {
+    Some(match kind {
+        ClauseKind::Model(_) => "model",
+        ClauseKind::Agent(_) => "agent",
+        ClauseKind::Prompt(_) => "prompt",
+        ClauseKind::System(_) => "system",
+        ClauseKind::Context(_) => "context",
+        ClauseKind::Retry(_) => "retry",
+        ClauseKind::Timeout(_) => "timeout",
+        ClauseKind::Deadline(_) => "deadline",
+        ClauseKind::When(_) => "when",
+        ClauseKind::OnError(_) => "on_error",
+        ClauseKind::Compensate(_) => "compensate",
+        ClauseKind::After(_) => "after",
+        ClauseKind::Cache(_) => "cache",
+        ClauseKind::Check { .. } => return None,
+    })
 }

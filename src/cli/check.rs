@@ -44,7 +44,8 @@ pub fn run(args: Args, color: bool) -> u8 {
             Box::new(|name: &str| std::env::var_os(name).is_some()) as crate::check::IsSet
         }),
     };
-    let diagnostics = crate::check::check(&mut sources, &files, &inputs::FsLoader, &options);
+    let diagnostics =
+        crate::check::check(&mut sources, &files, &inputs::FsLoader, &options).diagnostics;
     match args.format {
         Format::Rich => {
             eprint!("{}", render::rich(&sources, &diagnostics, color));

@@ -94,22 +94,24 @@ pub fn display_name(path: &Path) -> String {
 /// Loads `file` with what it imports, checks and lowers it, and prints its
 /// diagnostics (rich, to stderr). A file that cannot be read, or has
 /// errors, gives the exit code to stop with: usage, or `on_errors`.
-pub fn compile(file: &Path, color: bool, on_errors: u8) -> Result<crate::check::Compiled, u8> {
+pub fn compile(file: &Path, color: bool, on_errors: u8) -> Result<crate::plan::Plan, u8> {
     let mut sources = SourceMap::new();
     let roots = load(&[file.to_path_buf()], &mut sources).map_err(super::usage_error)?;
-    let compiled = crate::check::compile(&mut sources, &roots, &FsLoader, &Default::default());
+    let compiled = crate::plan::compile(&mut sources, &roots, &FsLoader, &Default::default());
     if !compiled.diagnostics.is_empty() {
         eprint!(
             "{}",
             crate::diagnostic::render::rich(&sources, &compiled.diagnostics, color)
         );
     }
-    if compiled.plan.is_none() {
-        eprintln!(
-            "{}",
-            crate::diagnostic::render::summary(&compiled.diagnostics)
-        );
-        return Err(on_errors);
+    match compiled.plan {
+        Some(plan) => Ok(plan),
+        None => {
+            eprintln!(
+                "{}",
+                crate::diagnostic::render::summary(&compiled.diagnostics)
+            );
+            Err(on_errors)
+        }
     }
-    Ok(compiled)
 }

@@ -41,9 +41,7 @@ enum GraphFormat {
 pub fn run_plan(args: PlanArgs, color: bool) -> u8 {
     with_plan(&args.file, color, |plan| {
         if args.json {
-            serde_json::to_string_pretty(plan)
-                .map(|j| j + "\n")
-                .unwrap_or_default()
+            plan.to_json() + "\n"
         } else {
             text::render(plan)
         }
@@ -61,13 +59,10 @@ pub fn run_graph(args: GraphArgs, color: bool) -> u8 {
 /// `show` makes of the plan to stdout.
 fn with_plan(file: &std::path::Path, color: bool, show: impl Fn(&Plan) -> String) -> u8 {
     match inputs::compile(file, color, exit::ERRORS) {
-        Ok(compiled) => match &compiled.plan {
-            Some(plan) => {
-                print!("{}", show(plan));
-                exit::OK
-            }
-            None => exit::ERRORS,
-        },
+        Ok(plan) => {
+            print!("{}", show(&plan));
+            exit::OK
+        }
         Err(code) => code,
     }
 }

@@ -6,8 +6,8 @@ use std::cell::RefCell;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::run::events::{Event, Observer};
-use crate::run::record::StepRecord;
+use crate::journal::record::StepRecord;
+use crate::runtime::events::{Event, Observer};
 
 /// `✓ draft succeeded (12 ms, 2 attempts, model sonnet)`
 pub fn step_line(step: &StepRecord) -> String {

@@ -4,18 +4,19 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{exit, inputs, usage_error};
-use crate::check::Compiled;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::progress;
-use crate::run::events::Events;
-use crate::run::record::{Outcome, RunRecord};
-use crate::run::recording::{Recorder, Replayer};
-use crate::run::sqlite::Sqlite;
-use crate::run::store::{Journal, NewRun, RunStore};
-use crate::run::{parse_input, RunOptions};
-use std::sync::Arc;
+use super::{exit, inputs, usage_error};
+use crate::journal::record::{Outcome, RunRecord};
+use crate::journal::sqlite::Sqlite;
+use crate::journal::{Journal, NewRun, RunStore};
+use crate::plan::{Action, Context, Plan};
+use crate::providers::recording::{Recorder, Replayer};
+use crate::providers::script::Script;
+use crate::runtime::events::Events;
+use crate::runtime::{parse_input, RunOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -56,6 +57,10 @@ pub struct Args {
     /// Answers to `ask` steps: a JSON object from step name to answer.
     #[arg(long, value_name = "FILE")]
     answers: Option<PathBuf>,
+
+    /// Call every model, even where a `cache = true` step has a kept answer.
+    #[arg(long)]
+    no_cache: bool,
 
     #[command(flatten)]
     output: Output,
@@ -119,14 +124,12 @@ pub enum EventFormat {
 pub const WAITING: u8 = 3;
 
 pub fn run(args: Args, color: bool) -> u8 {
-    let compiled = match inputs::compile(&args.file, color, exit::USAGE) {
-        Ok(compiled) => compiled,
+    let plan = match inputs::compile(&args.file, color, exit::USAGE) {
+        Ok(plan) => plan,
         Err(code) => return code,
     };
-    let Some(plan) = &compiled.plan else {
-        return exit::USAGE;
-    };
-    let workflow = match choose_workflow(&compiled, args.workflow.as_deref()) {
+    let plan = &plan;
+    let workflow = match choose_workflow(plan, args.workflow.as_deref()) {
         Ok(w) => w,
         Err(message) => return usage_error(message),
     };
@@ -180,10 +183,11 @@ pub fn run(args: Args, color: bool) -> u8 {
         mock_all: args.mock,
         record,
         replay,
+        no_cache: args.no_cache,
         ..RunOptions::default()
     };
     execute(
-        &compiled,
+        plan,
         &workflow,
         inputs,
         options,
@@ -195,7 +199,7 @@ pub fn run(args: Args, color: bool) -> u8 {
 /// Runs `workflow`, journaled as run `run` of its store, closes the run
 /// and prints the result; gives the exit code.
 pub fn execute(
-    compiled: &Compiled,
+    plan: &Plan,
     workflow: &str,
     inputs: Map<String, Value>,
     mut options: RunOptions,
@@ -206,10 +210,7 @@ pub fn execute(
         store: store.clone(),
         run: run.clone(),
     }));
-    let Some(mut record) = crate::run::run(compiled, &inputs::FsLoader, workflow, inputs, &options)
-    else {
-        return usage_error("the program has no plan");
-    };
+    let mut record = crate::runtime::run(plan, workflow, inputs, &options);
     record.id = run;
     if let Err(e) = store.finish(&record.id, &record) {
         eprintln!("warning: the run could not be closed in the journal: {e}");
@@ -227,23 +228,16 @@ fn recording(record: Option<&Path>, replay: Option<&Path>) -> Result<Recording, 
     ))
 }
 
-fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, String> {
-    let available = compiled.root_workflows();
+fn choose_workflow(plan: &Plan, asked: Option<&str>) -> Result<String, String> {
+    let available = plan.root_workflows();
     match asked {
-        Some(name)
-            if compiled
-                .plan
-                .as_ref()
-                .is_some_and(|p| p.workflows.iter().any(|w| w.name == name)) =>
-        {
-            Ok(name.to_string())
-        }
+        Some(name) if plan.find(name).is_some() => Ok(name.to_string()),
         Some(name) => Err(format!(
             "no workflow `{name}`; this file declares {}",
-            crate::suggest::one_of(&available.iter().map(String::as_str).collect::<Vec<_>>())
+            crate::suggest::one_of(&available)
         )),
         None => match available.as_slice() {
-            [only] => Ok(only.clone()),
+            [only] => Ok(only.to_string()),
             [] => Err("this file declares no workflow".to_string()),
             many => Err(format!(
                 "this file declares several workflows; choose one with --workflow ({})",
@@ -259,13 +253,11 @@ fn choose_workflow(compiled: &Compiled, asked: Option<&str>) -> Result<String, S
 /// Refuses a run, before any call, when a key it needs is not set: every
 /// missing variable named with the models that need it. Keys are not
 /// needed under `--mock` or `--replay`, which send nothing.
-pub fn keys_available(plan: &crate::plan::Plan) -> Result<(), String> {
-    let mut missing: Vec<(&str, &str)> = plan
-        .workflows
-        .iter()
-        .flat_map(|w| &w.nodes)
-        .flat_map(|n| &n.attempts)
-        .filter_map(|a| Some((a.key_env.as_deref()?, a.model.as_str())))
+pub fn keys_available(plan: &Plan) -> Result<(), String> {
+    let mut missing: Vec<(&str, &str)> = used_models(plan)
+        .into_iter()
+        .map(|m| plan.model(m))
+        .filter_map(|m| Some((m.key_env.as_deref()?, m.name.as_str())))
         .filter(|(variable, _)| std::env::var_os(variable).is_none())
         .collect();
     missing.sort();
@@ -283,8 +275,24 @@ pub fn keys_available(plan: &crate::plan::Plan) -> Result<(), String> {
     ))
 }
 
+/// The models some step of the plan may call.
+fn used_models(plan: &Plan) -> Vec<crate::plan::ModelId> {
+    let mut used = Vec::new();
+    for node in plan.workflows.iter().flat_map(|w| &w.nodes) {
+        if let Action::Llm(llm) = &node.action {
+            used.extend(llm.models.iter().map(|a| a.model));
+            if let Context::Summarized { model: Some(m), .. } = llm.context {
+                used.push(m);
+            }
+        }
+    }
+    used.sort();
+    used.dedup();
+    used
+}
+
 fn read_inputs(
-    plan: &crate::plan::Plan,
+    plan: &Plan,
     workflow: &str,
     pairs: &[String],
     file: Option<&Path>,
@@ -327,10 +335,10 @@ fn read_inputs(
     Ok(inputs)
 }
 
-fn read_script(path: &Path) -> Result<crate::run::script::Script, String> {
+fn read_script(path: &Path) -> Result<Script, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    crate::run::script::Script::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+    Script::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 fn read_object(path: &Path) -> Result<Map<String, Value>, String> {

@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 
 use super::run::{execute, Output, State};
 use super::{exit, inputs, usage_error};
-use crate::run::record::{Outcome, StepStatus};
-use crate::run::store::{RunFilter, RunStore, StoredRun};
-use crate::run::RunOptions;
+use crate::journal::record::{Outcome, StepStatus};
+use crate::journal::{RunFilter, RunStore, StoredRun};
+use crate::plan::types::Type;
+use crate::runtime::RunOptions;
 
 #[derive(clap::Args, Debug)]
 pub struct ResumeArgs {
@@ -31,25 +32,22 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
     if run.status == "succeeded" {
         return usage_error(format!("run `{}` already succeeded", run.id));
     }
-    let compiled = match inputs::compile(Path::new(&run.file), color, exit::USAGE) {
-        Ok(compiled) => compiled,
+    let plan = match inputs::compile(Path::new(&run.file), color, exit::USAGE) {
+        Ok(plan) => plan,
         Err(code) => return code,
     };
-    let Some(plan) = compiled.plan.as_ref() else {
-        return exit::USAGE;
-    };
-    let Some(workflow) = plan.workflows.iter().find(|w| w.name == run.workflow) else {
+    let Some(workflow) = plan.find(&run.workflow) else {
         return usage_error(format!(
             "`{}` no longer declares workflow `{}`",
             run.file, run.workflow
         ));
     };
     if !run.mock {
-        if let Err(message) = super::run::keys_available(plan) {
+        if let Err(message) = super::run::keys_available(&plan) {
             return usage_error(message);
         }
     }
-    let resumed = match crate::run::resume::restorable(&run, workflow) {
+    let resumed = match crate::journal::resume::restorable(&run, &plan, workflow) {
         Ok(outputs) => outputs,
         Err(message) => return usage_error(format!("cannot resume run `{}`: {message}", run.id)),
     };
@@ -71,7 +69,7 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
         ..RunOptions::default()
     };
     execute(
-        &compiled,
+        &plan,
         &run.workflow,
         inputs,
         options,
@@ -114,7 +112,10 @@ pub fn approve(args: ApproveArgs) -> u8 {
             run.id, run.status
         ));
     };
-    let named = step == &args.step || step.rsplit('.').next() == Some(args.step.as_str());
+    // The step by its instance id, its plan id, or its name.
+    let named = step == &args.step
+        || crate::plan::instance::plan_id(step) == args.step.as_str()
+        || crate::plan::instance::name_of(step) == args.step;
     if !named {
         return usage_error(format!(
             "run `{}` waits on `{step}`, not `{}`",
@@ -140,16 +141,19 @@ pub fn approve(args: ApproveArgs) -> u8 {
 
 /// Whether the waiting step's declared type is `Decision`.
 fn asks_for_decision(run: &StoredRun, step: &str) -> bool {
-    let Ok(compiled) = inputs::compile(Path::new(&run.file), false, exit::USAGE) else {
+    let Ok(plan) = inputs::compile(Path::new(&run.file), false, exit::USAGE) else {
         return false;
     };
-    compiled
-        .plan
-        .iter()
-        .flat_map(|p| &p.workflows)
-        .filter(|w| w.name == run.workflow)
-        .flat_map(|w| &w.nodes)
-        .any(|n| n.id == step && n.ty.as_deref() == Some("Decision"))
+    plan.find(&run.workflow)
+        .and_then(|w| crate::plan::instance::resolve(&plan, w, step))
+        .is_some_and(|(w, n)| {
+            plan.workflow(w)
+                .node(n)
+                .ty
+                .as_ref()
+                .map(Type::unwrap_optional)
+                == Some(&Type::Named("Decision".to_string()))
+        })
 }
 
 #[derive(clap::Args, Debug)]
@@ -317,7 +321,7 @@ pub fn stats(args: StatsArgs) -> u8 {
         Ok(runs) => runs,
         Err(message) => return usage_error(message),
     };
-    let stats = crate::run::stats::of(&runs);
+    let stats = crate::journal::stats::of(&runs);
     if args.json {
         println!(
             "{}",

@@ -14,11 +14,11 @@ pub struct Args {
 pub fn run(args: Args, color: bool) -> u8 {
     let (mut passed, mut failed) = (0, 0);
     for file in &args.files {
-        let compiled = match inputs::compile(file, color, exit::USAGE) {
-            Ok(compiled) => compiled,
+        let plan = match inputs::compile(file, color, exit::USAGE) {
+            Ok(plan) => plan,
             Err(code) => return code,
         };
-        for outcome in crate::run::run_tests(&compiled, &inputs::FsLoader) {
+        for outcome in crate::runtime::run_tests(&plan) {
             match outcome.failure {
                 None => {
                     passed += 1;

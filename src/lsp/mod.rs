@@ -166,7 +166,8 @@ impl Server {
             &[(file, path.to_path_buf())],
             self,
             &Default::default(),
-        );
+        )
+        .diagnostics;
         diagnostics
             .iter()
             .filter_map(|d| convert::diagnostic(d, file, &sources, &self.uris()))

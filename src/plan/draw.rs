@@ -9,7 +9,8 @@
 
 use std::fmt::Write;
 
-use super::{NodeKind, NodePlan, Plan, WorkflowPlan};
+use super::print::Printer;
+use super::{Action, Expr, Node, NodeKind, Plan, Workflow};
 
 pub fn mermaid(plan: &Plan) -> String {
     let mut out = String::from("flowchart TD\n");
@@ -21,8 +22,9 @@ pub fn mermaid(plan: &Plan) -> String {
             escape(&w.name)
         );
         let _ = writeln!(out, "    direction TB");
+        let print = Printer { plan, workflow: w };
         for group in groups(w, None) {
-            mermaid_group(&mut out, w, group, 2);
+            mermaid_group(&mut out, &print, group, 2);
         }
         let _ = writeln!(out, "  end");
         for (from, to, dashed) in edges(w) {
@@ -42,11 +44,12 @@ pub fn mermaid(plan: &Plan) -> String {
     out
 }
 
-fn mermaid_group(out: &mut String, w: &WorkflowPlan, group: Group<'_>, depth: usize) {
+fn mermaid_group(out: &mut String, print: &Printer<'_>, group: Group<'_>, depth: usize) {
+    let w = print.workflow;
     let pad = "  ".repeat(depth);
     match group {
         Group::Node(node) => {
-            let label = format!("\"{}\"", escape(&label(node)));
+            let label = format!("\"{}\"", escape(&label(print, node)));
             let (open, close) = shape(node).mermaid();
             let _ = writeln!(out, "{pad}{}{open}{label}{close}", id(&w.name, &node.id));
         }
@@ -63,7 +66,7 @@ fn mermaid_group(out: &mut String, w: &WorkflowPlan, group: Group<'_>, depth: us
                 escape(branch)
             );
             for member in members {
-                mermaid_group(out, w, member, depth + 1);
+                mermaid_group(out, print, member, depth + 1);
             }
             let _ = writeln!(out, "{pad}end");
         }
@@ -77,8 +80,9 @@ pub fn dot(plan: &Plan) -> String {
     for w in &plan.workflows {
         let _ = writeln!(out, "  subgraph \"cluster_{}\" {{", dot_escape(&w.name));
         let _ = writeln!(out, "    label=\"workflow {}\";", dot_escape(&w.name));
+        let print = Printer { plan, workflow: w };
         for group in groups(w, None) {
-            dot_group(&mut out, w, group, 2);
+            dot_group(&mut out, &print, group, 2);
         }
         let _ = writeln!(out, "  }}");
         for (from, to, dashed) in edges(w) {
@@ -107,7 +111,8 @@ pub fn dot(plan: &Plan) -> String {
     out
 }
 
-fn dot_group(out: &mut String, w: &WorkflowPlan, group: Group<'_>, depth: usize) {
+fn dot_group(out: &mut String, print: &Printer<'_>, group: Group<'_>, depth: usize) {
+    let w = print.workflow;
     let pad = "  ".repeat(depth);
     match group {
         Group::Node(node) => {
@@ -116,7 +121,7 @@ fn dot_group(out: &mut String, w: &WorkflowPlan, group: Group<'_>, depth: usize)
                 out,
                 "{pad}\"{}\" [label=\"{}\", shape={shape}];",
                 dot_escape(&format!("{}/{}", w.name, node.id)),
-                dot_escape(&label(node))
+                dot_escape(&label(print, node))
             );
         }
         Group::Branch {
@@ -136,7 +141,7 @@ fn dot_group(out: &mut String, w: &WorkflowPlan, group: Group<'_>, depth: usize)
                 dot_escape(branch)
             );
             for member in members {
-                dot_group(out, w, member, depth + 1);
+                dot_group(out, print, member, depth + 1);
             }
             let _ = writeln!(out, "{pad}}}");
         }
@@ -153,10 +158,19 @@ enum Shape {
     Hexagon,
 }
 
-fn shape(node: &NodePlan) -> Shape {
-    match node.kind {
+fn shape(node: &Node) -> Shape {
+    match node.kind() {
         NodeKind::Loop => Shape::Hexagon,
-        NodeKind::Let if node.matches.is_some() => Shape::Diamond,
+        NodeKind::Let
+            if matches!(
+                node.action,
+                Action::Let {
+                    value: Expr::Match { .. }
+                }
+            ) =>
+        {
+            Shape::Diamond
+        }
         NodeKind::Let => Shape::Oval,
         NodeKind::Ask => Shape::Parallelogram,
         NodeKind::Exec | NodeKind::Fetch => Shape::Double,
@@ -191,7 +205,7 @@ impl Shape {
 
 /// A node, or a branch of a composite with what it holds.
 enum Group<'w> {
-    Node(&'w NodePlan),
+    Node(&'w Node),
     Branch {
         parent: &'w str,
         branch: &'w str,
@@ -201,12 +215,12 @@ enum Group<'w> {
 
 /// The nodes directly inside `place` (a composite's id and branch; `None`:
 /// the top level), each composite followed by one group per branch.
-fn groups<'w>(w: &'w WorkflowPlan, place: Option<(&str, &str)>) -> Vec<Group<'w>> {
+fn groups<'w>(w: &'w Workflow, place: Option<(&str, &str)>) -> Vec<Group<'w>> {
     let mut out = Vec::new();
-    let inside = |n: &NodePlan| {
+    let inside = |n: &Node| {
         n.parent
             .as_ref()
-            .map(|p| (p.id.as_str(), p.branch.as_str()))
+            .map(|p| (w.node(p.node).id.as_str(), p.branch.as_str()))
             == place
     };
     for node in w.nodes.iter().filter(|n| inside(n)) {
@@ -214,7 +228,9 @@ fn groups<'w>(w: &'w WorkflowPlan, place: Option<(&str, &str)>) -> Vec<Group<'w>
         let mut branches: Vec<&str> = Vec::new();
         for child in &w.nodes {
             match &child.parent {
-                Some(p) if p.id == node.id && !branches.contains(&p.branch.as_str()) => {
+                Some(p)
+                    if w.node(p.node).id == node.id && !branches.contains(&p.branch.as_str()) =>
+                {
                     branches.push(&p.branch)
                 }
                 _ => {}
@@ -233,14 +249,14 @@ fn groups<'w>(w: &'w WorkflowPlan, place: Option<(&str, &str)>) -> Vec<Group<'w>
 
 /// (from, to, dashed): data flows from a node to its readers; `after` is
 /// dashed.
-fn edges(w: &WorkflowPlan) -> Vec<(&str, &str, bool)> {
+fn edges(w: &Workflow) -> Vec<(&str, &str, bool)> {
     let mut out = Vec::new();
     for node in &w.nodes {
         for dep in &node.deps {
-            out.push((dep.as_str(), node.id.as_str(), false));
+            out.push((w.node(*dep).id.as_str(), node.id.as_str(), false));
         }
         for dep in &node.after {
-            out.push((dep.as_str(), node.id.as_str(), true));
+            out.push((w.node(*dep).id.as_str(), node.id.as_str(), true));
         }
     }
     out
@@ -248,47 +264,42 @@ fn edges(w: &WorkflowPlan) -> Vec<(&str, &str, bool)> {
 
 /// (composite, branch, first node of the branch): the arrows from a
 /// `match`, `for` or `loop` into its branches.
-fn branch_edges(w: &WorkflowPlan) -> Vec<(&str, &str, &str)> {
+fn branch_edges(w: &Workflow) -> Vec<(&str, &str, &str)> {
     let mut out: Vec<(&str, &str, &str)> = Vec::new();
     for node in &w.nodes {
         if let Some(p) = &node.parent {
+            let parent = w.node(p.node).id.as_str();
             if !out
                 .iter()
-                .any(|(id, branch, _)| *id == p.id && *branch == p.branch)
+                .any(|(id, branch, _)| *id == parent && *branch == p.branch)
             {
-                out.push((&p.id, &p.branch, &node.id));
+                out.push((parent, &p.branch, &node.id));
             }
         }
     }
     out
 }
 
-fn label(node: &NodePlan) -> String {
-    let ty = node
-        .ty
-        .as_deref()
-        .map_or(String::new(), |t| format!(": {t}"));
-    let what = match node.kind {
-        NodeKind::Llm => String::new(),
-        NodeKind::Loop => {
-            let max = node.loop_plan.as_ref().map_or(0, |l| l.max);
-            return format!("loop {} ≤{max}", node.name);
-        }
-        NodeKind::Let => {
-            if let Some(m) = &node.matches {
-                return format!("{}{ty} = match {m}", node.name);
+fn label(print: &Printer<'_>, node: &Node) -> String {
+    let ty = node.ty.as_ref().map_or(String::new(), |t| format!(": {t}"));
+    let what = match &node.action {
+        Action::Llm(_) => String::new(),
+        Action::Loop(l) => return format!("loop {} ≤{}", node.name, l.max),
+        Action::Let { value } => match value {
+            Expr::Match { subject, .. } => {
+                return format!("{}{ty} = match {}", node.name, print.expr(subject))
             }
-            if let Some(f) = &node.fan_out {
-                return format!("{}{ty} = for {} in {}", node.name, f.var, f.source);
+            Expr::For { var, source, .. } => {
+                return format!("{}{ty} = for {var} in {}", node.name, print.expr(source))
             }
-            "let ".to_string()
-        }
-        other => format!("{} ", other.as_str()),
+            _ => "let ".to_string(),
+        },
+        other => format!("{} ", other.kind().as_str()),
     };
     let guard = node
         .guard
-        .as_deref()
-        .map_or(String::new(), |g| format!(" when {g}"));
+        .as_ref()
+        .map_or(String::new(), |g| format!(" when {}", print.expr(g)));
     format!("{what}{}{ty}{guard}", node.name)
 }
 

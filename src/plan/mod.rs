@@ -1,76 +1,120 @@
-//! Checked program → execution plan.
+//! Checked program → execution plan: what the runtime executes, and all
+//! it executes.
 //!
 //! [`lower`] is infallible: it runs only on a program the checker found
-//! free of errors. Every workflow becomes a flat list of nodes with stable
-//! ids (`draft`, `code.simple.direct` for a step in the `simple` arm of
-//! `let code = match …`, `refine.attempt` for a loop body), their kinds,
-//! data dependencies and ordering edges, guards, and fully resolved
-//! policies: every default is written out, and each fallback chain is
-//! flattened into the list of attempts. The plan's hash identifies it, so a
-//! run can tell whether the plan it started under has changed.
+//! free of errors, and only copies what the checker resolved. The plan is
+//! complete and self-contained: types, models, component texts and every
+//! workflow's nodes (a flat table indexed by [`NodeId`]), with every
+//! expression lowered to [`expr::Expr`] and every policy resolved, each
+//! default written out. It serializes to JSON and back ([`Plan::from_json`]),
+//! so a process given only the plan and the inputs can run it.
 //! `spesc plan` prints it ([`text`], or JSON: `docs/plan.md`); `spesc
 //! graph` draws it ([`draw`]).
 
 pub mod draw;
+pub mod expr;
+mod fingerprint;
+pub mod instance;
 mod lower;
+pub mod print;
 pub mod text;
+pub mod types;
 
-use serde::Serialize;
+use std::collections::HashMap;
 
-pub(crate) use lower::lower;
+use serde::{Deserialize, Serialize};
+
+use crate::lang::model::Model;
+use crate::lang::policy::RetryPolicy;
+pub use expr::Expr;
+pub use fingerprint::fingerprint;
+pub use lower::{compile, lower, Compiled};
+use types::{Type, Types};
 
 /// The version of the JSON schema in `docs/plan.md`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// Defaults every step gets unless it or its workflow says otherwise.
-pub mod defaults {
-    /// Tries of an LLM call or a fetch, the first included.
-    pub const ATTEMPTS: u64 = 3;
-    /// Local commands and questions to people are not retried by default.
-    pub const ATTEMPTS_EXEC_ASK: u64 = 1;
-    pub const BACKOFF_BASE_MS: u64 = 1_000;
-    pub const BACKOFF_FACTOR: f64 = 2.0;
-    pub const BACKOFF_MAX_MS: u64 = 60_000;
-    pub const JITTER: &str = "full";
-    pub const RETRY_ON: &[&str] = &["rate_limit", "timeout", "server_error", "invalid_output"];
-    /// One attempt of an LLM call, an `exec` or a `fetch`.
-    pub const TIMEOUT_MS: u64 = 60_000;
-    pub const MAX_CONCURRENCY: u64 = 8;
-    pub const FOR_CONCURRENCY: u64 = 4;
+macro_rules! id {
+    ($name:ident, $what:literal) => {
+        #[doc = concat!("The index of ", $what, " in its table.")]
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+id!(NodeId, "a node of a workflow");
+id!(WorkflowId, "a workflow of the plan");
+id!(ModelId, "a model of the plan");
+id!(ComponentId, "a component of the plan");
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub schema: u32,
-    /// `fnv1a64:` and 16 hex digits, over the workflows' JSON.
+    /// `fnv1a64:` and 16 hex digits: changes when anything the runtime
+    /// would do changes, not when only formatting or comments do.
     pub hash: String,
-    pub workflows: Vec<WorkflowPlan>,
+    /// Records and enums, by name.
+    pub types: Types,
+    pub models: Vec<Model>,
+    pub components: Vec<Component>,
+    /// The root files' workflows and what they import, in load order.
+    pub workflows: Vec<Workflow>,
+    /// The root files' `test` blocks.
+    pub tests: Vec<Test>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct WorkflowPlan {
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Component {
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The text, front matter removed.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workflow {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
-    pub params: Vec<ParamPlan>,
-    pub output: Option<String>,
+    /// Declared in a file that was named to run (not only imported).
+    pub root: bool,
+    /// The directory of its file: `exec` paths are relative to it.
+    pub dir: String,
+    pub params: Vec<Param>,
+    pub output: Option<Type>,
     /// The whole run, all steps and retries; `null`: none.
     pub deadline_ms: Option<u64>,
-    pub max_concurrency: u64,
-    pub nodes: Vec<NodePlan>,
-    /// The `return` expression, as written (normalized).
-    pub result: Option<String>,
+    /// Actions (model calls, commands, requests) of one run of this
+    /// workflow in flight at once, its calls included; `null`: no cap.
+    pub max_concurrency: Option<u64>,
+    /// The top-level statements.
+    pub body: Vec<NodeId>,
+    /// Every node, parents before their children, in source order.
+    pub nodes: Vec<Node>,
+    /// The `return` expression.
+    pub result: Option<Expr>,
+    /// Node ids (`code.simple.direct`) to nodes.
+    #[serde(skip)]
+    pub by_id: HashMap<String, NodeId>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ParamPlan {
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Param {
     pub name: String,
     #[serde(rename = "type")]
-    pub ty: String,
-    pub default: Option<String>,
+    pub ty: Type,
+    pub default: Option<Expr>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     Llm,
@@ -83,18 +127,6 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    /// The kind of a step, by its action.
-    pub fn of(action: &crate::syntax::ast::Action) -> NodeKind {
-        use crate::syntax::ast::Action;
-        match action {
-            Action::Llm => NodeKind::Llm,
-            Action::Call { .. } => NodeKind::Call,
-            Action::Exec(_) => NodeKind::Exec,
-            Action::Fetch(_) => NodeKind::Fetch,
-            Action::Ask(_) => NodeKind::Ask,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             NodeKind::Llm => "llm",
@@ -106,212 +138,297 @@ impl NodeKind {
             NodeKind::Loop => "loop",
         }
     }
+
+    /// Steps that act on the world (and are exempt from "never used").
+    pub fn has_effects(self) -> bool {
+        matches!(self, NodeKind::Exec | NodeKind::Fetch | NodeKind::Ask)
+    }
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct NodePlan {
-    /// Unique in the workflow, stable across edits elsewhere: the names of
-    /// the enclosing `let`/`loop` and branch, then the node's own name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Unique in the workflow and stable across edits elsewhere: the ids
+    /// of the enclosing composite and branch, then the node's name.
     pub id: String,
     pub name: String,
-    pub kind: NodeKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
-    /// The declared output type (`let`: the declared or written value).
+    /// The declared output type (a `let`: declared or inferred).
     #[serde(rename = "type")]
-    pub ty: Option<String>,
-    /// Where it sits: the enclosing `let` or `loop` and the branch
-    /// (`simple`, `_`, `then`, `else`, `each`, `body`); `null` at the top.
+    pub ty: Option<Type>,
+    /// The composite it sits in and the branch; `null` at the top.
     pub parent: Option<Parent>,
-    /// Nodes whose outputs this one reads.
-    pub deps: Vec<String>,
-    /// Nodes it must wait for without reading them (`after`).
-    pub after: Vec<String>,
-    /// The `when` guard, as written.
-    pub guard: Option<String>,
-    /// Models tried in order, for LLM steps (and the model of an agent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attempts: Vec<AttemptPlan>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    /// For steps that do work: retries, timeouts, degradation.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Nodes whose outputs it reads.
+    pub deps: Vec<NodeId>,
+    /// Nodes it waits for without reading them (`after`).
+    pub after: Vec<NodeId>,
+    /// The `when` guard.
+    pub guard: Option<Expr>,
+    /// How a step is tried (`null` for `let` and `loop`).
     pub policy: Option<Policy>,
-    /// For `call`: the workflow called.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calls: Option<String>,
-    #[serde(rename = "loop", skip_serializing_if = "Option::is_none")]
-    pub loop_plan: Option<LoopPlan>,
-    /// For a `let` whose value is a `for`: the fan-out.
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    pub fan_out: Option<ForPlan>,
-    /// For a `let` whose value is a `match`: what it matches on.
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
-    pub matches: Option<String>,
-    /// The node's expressions as written (prompt, checks, a `let`'s value),
-    /// printed: with the rest of the node, what [`NodePlan::fingerprint`]
-    /// covers, so that `resume` can tell whether a completed node changed.
-    #[serde(skip)]
-    pub source: String,
-    /// [`NodePlan::compute_fingerprint`], computed once when lowered.
+    #[serde(flatten)]
+    pub action: Action,
+    /// A hash of everything that decides what the node does, with ids
+    /// elsewhere in the plan replaced by what they stand for
+    /// ([`fingerprint`]): a resume refuses a node that changed.
     #[serde(skip)]
     pub fingerprint: String,
 }
 
-impl NodePlan {
-    /// A hash of everything that decides what the node does.
-    pub fn compute_fingerprint(&self) -> String {
-        let shape = serde_json::to_string(self).unwrap_or_default();
-        fingerprint(format!("{shape}\n{}", self.source).as_bytes())
-    }
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Parent {
-    pub id: String,
+    pub node: NodeId,
+    /// The arm's patterns, `then`, `else`, `each`, `body`.
     pub branch: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct AttemptPlan {
-    pub model: String,
-    pub provider: String,
-    /// The provider's model name (`claude-sonnet-4-20250514`), if given.
-    pub name: Option<String>,
-    /// The environment variable holding its API key, if it needs one (the
-    /// variable's name, never its value).
-    pub key_env: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Policy {
-    pub retry: RetryPlan,
-    /// One attempt; `null`: no limit (a question to a person).
-    pub timeout_ms: Option<u64>,
-    /// All attempts together; `null`: only the workflow's deadline applies.
-    pub deadline_ms: Option<u64>,
-    /// The value used when every attempt failed, as written.
-    pub on_error: Option<String>,
-    pub cache: bool,
-    /// `fresh`, `all`, `[a, b]` or `summarized(…)`.
-    pub context: String,
-    pub checks: Vec<String>,
-    pub compensate: bool,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct RetryPlan {
-    /// The named policy it comes from, if any.
-    pub policy: Option<String>,
-    pub attempts: u64,
-    pub backoff: Backoff,
-    pub jitter: String,
-    pub on: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Backoff {
-    Exponential {
-        base_ms: u64,
-        factor: f64,
-        max_ms: u64,
-    },
-    Constant {
-        delay_ms: u64,
-    },
+pub enum Action {
+    Llm(Llm),
+    Call(Call),
+    Exec(Exec),
+    Fetch(Fetch),
+    Ask(Ask),
+    Let { value: Expr },
+    Loop(Loop),
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct LoopPlan {
-    pub max: u64,
-    pub best_by: Option<String>,
-    pub until: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ForPlan {
-    pub var: String,
-    pub source: String,
-    pub concurrency: u64,
-    /// The share of items allowed to fail, 0 to 1.
-    pub tolerate: f64,
-}
-
-/// The id prefix of the steps in `branch` of composite `id`:
-/// `code.simple.` for the `simple` arm of `let code = match …`.
-pub fn branch_prefix(id: &str, branch: &str) -> String {
-    format!("{id}.{}.", branch.replace([' ', '|', '"'], "_"))
-}
-
-/// The plan node id of a run-time id: a `for` item's steps run as
-/// `results.each[3].summary`, one id per item, for the record and the
-/// journal; the plan knows them as `results.each.summary`.
-pub fn plan_id(id: &str) -> std::borrow::Cow<'_, str> {
-    if !id.contains('[') {
-        return std::borrow::Cow::Borrowed(id);
-    }
-    let mut out = String::with_capacity(id.len());
-    let mut rest = id;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..open]);
-        match rest[open..].find(']') {
-            Some(close) => rest = &rest[open + close + 1..],
-            None => {
-                rest = &rest[open..];
-                break;
-            }
+impl Action {
+    pub fn kind(&self) -> NodeKind {
+        match self {
+            Action::Llm(_) => NodeKind::Llm,
+            Action::Call(_) => NodeKind::Call,
+            Action::Exec(_) => NodeKind::Exec,
+            Action::Fetch(_) => NodeKind::Fetch,
+            Action::Ask(_) => NodeKind::Ask,
+            Action::Let { .. } => NodeKind::Let,
+            Action::Loop(_) => NodeKind::Loop,
         }
     }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
 }
 
-/// How many composites (`let` with blocks, `loop`) enclose `node`.
-pub fn depth(workflow: &WorkflowPlan, node: &NodePlan) -> usize {
-    let mut depth = 0;
-    let mut parent = node.parent.as_ref();
-    while let Some(p) = parent {
-        depth += 1;
-        parent = workflow
-            .nodes
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Llm {
+    /// The fallback chain, tried in order.
+    pub models: Vec<Attempt>,
+    pub agent: Option<Agent>,
+    /// The `system` text (the agent's persona comes before it).
+    pub system: Option<Expr>,
+    pub prompt: Option<Expr>,
+    pub context: Context,
+}
+
+/// One model of a fallback chain and how long one call of it may take.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub model: ModelId,
+    pub timeout_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: String,
+    pub persona: Vec<ComponentId>,
+    /// Instructions, then constraints.
+    pub instructions: Vec<ComponentId>,
+    pub format: Vec<ComponentId>,
+}
+
+/// How upstream text reaches the prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "snake_case")]
+pub enum Context {
+    Fresh,
+    /// Every upstream output, in completion order.
+    All {
+        upstream: Vec<NodeId>,
+    },
+    /// Those steps' outputs only.
+    Steps {
+        nodes: Vec<NodeId>,
+    },
+    /// Upstream outputs, summarized by `model` when over `max_tokens`
+    /// (cut to the budget without a model).
+    Summarized {
+        max_tokens: u64,
+        model: Option<ModelId>,
+        upstream: Vec<NodeId>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub workflow: WorkflowId,
+    pub args: Vec<(String, Expr)>,
+}
+
+/// `exec { command = [...]  stdin = …  env = {…}  cwd = … }`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Exec {
+    pub command: Expr,
+    pub stdin: Option<Expr>,
+    pub env: Option<Expr>,
+    pub cwd: Option<Expr>,
+    /// `timeout` of a `compensate` command (a step's own is its policy's).
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fetch {
+    pub url: Expr,
+    /// Upper case: `GET`, `POST`, …
+    pub method: String,
+    pub headers: Option<Expr>,
+    pub query: Option<Expr>,
+    pub body: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ask {
+    pub question: Option<Expr>,
+    pub show: Option<Expr>,
+    pub options: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Loop {
+    pub max: u64,
+    pub best_by: Option<Expr>,
+    pub until: Option<Expr>,
+    /// The body's statements, run once per iteration.
+    pub body: Vec<NodeId>,
+}
+
+/// How a step is tried: every default written out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub retry: RetryPolicy,
+    /// One attempt of a step that calls no model (a model call's limit is
+    /// its [`Attempt::timeout_ms`]); `null`: none (a person's answer).
+    pub timeout_ms: Option<u64>,
+    /// All attempts together; `null`: only the workflow's deadline.
+    pub deadline_ms: Option<u64>,
+    /// The value used when every attempt failed.
+    pub on_error: Option<Expr>,
+    /// A model call's reply is kept and reused by later runs.
+    pub cache: bool,
+    pub checks: Vec<Check>,
+    /// The saga's undo, run if the run fails after this step succeeded.
+    pub compensate: Option<Exec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub condition: Expr,
+    pub message: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Test {
+    pub name: String,
+    pub workflow: WorkflowId,
+    pub args: Vec<(String, Expr)>,
+    /// Canned outputs, by step name or id.
+    pub given: Vec<(String, Expr)>,
+    pub expect: Vec<Expectation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub condition: Expr,
+    /// As written, for the failure message.
+    pub text: String,
+}
+
+impl Plan {
+    pub fn workflow(&self, id: WorkflowId) -> &Workflow {
+        &self.workflows[id.index()]
+    }
+
+    /// The workflow called `name`.
+    pub fn find(&self, name: &str) -> Option<WorkflowId> {
+        self.workflows
             .iter()
-            .find(|n| n.id == p.id)
-            .and_then(|n| n.parent.as_ref());
+            .position(|w| w.name == name)
+            .map(|i| WorkflowId(i as u32))
     }
-    depth
+
+    /// The workflows of the files named to run, in order.
+    pub fn root_workflows(&self) -> Vec<&str> {
+        self.workflows
+            .iter()
+            .filter(|w| w.root)
+            .map(|w| w.name.as_str())
+            .collect()
+    }
+
+    pub fn model(&self, id: ModelId) -> &Model {
+        &self.models[id.index()]
+    }
+
+    pub fn component(&self, id: ComponentId) -> &Component {
+        &self.components[id.index()]
+    }
+
+    /// The plan as JSON (`spesc plan --json`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A plan from its JSON, ready to run: indexes and fingerprints are
+    /// rebuilt; a plan of another schema version is refused.
+    pub fn from_json(text: &str) -> Result<Plan, String> {
+        let mut plan: Plan =
+            serde_json::from_str(text).map_err(|e| format!("not an execution plan: {e}"))?;
+        if plan.schema != SCHEMA_VERSION {
+            return Err(format!(
+                "a plan of schema {}; this spesc reads schema {SCHEMA_VERSION}",
+                plan.schema
+            ));
+        }
+        plan.seal();
+        Ok(plan)
+    }
+
+    /// Indexes, fingerprints and the hash, computed once the plan is built.
+    fn seal(&mut self) {
+        for workflow in &mut self.workflows {
+            workflow.by_id = workflow
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.id.clone(), NodeId(i as u32)))
+                .collect();
+        }
+        fingerprint::seal(self);
+    }
 }
 
-/// FNV-1a, 64 bits: a stable fingerprint of the plan (not a security
-/// hash; it tells "changed" from "unchanged").
-pub fn fingerprint(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+impl Workflow {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
     }
-    format!("fnv1a64:{hash:016x}")
+
+    /// The node with plan id `id` (`code.simple.direct`).
+    pub fn find(&self, id: &str) -> Option<NodeId> {
+        self.by_id.get(id).copied()
+    }
+
+    /// How many composites enclose `node`.
+    pub fn depth(&self, node: &Node) -> usize {
+        let mut depth = 0;
+        let mut parent = node.parent.as_ref();
+        while let Some(p) = parent {
+            depth += 1;
+            parent = self.node(p.node).parent.as_ref();
+        }
+        depth
+    }
 }
 
-#[cfg(test)]
-mod plan_id_tests {
-    use super::plan_id;
-
-    #[test]
-    fn item_indexes_are_dropped() {
-        assert_eq!(plan_id("results.each[3].summary"), "results.each.summary");
-        assert_eq!(plan_id("a.each[1].b.each[22].c"), "a.each.b.each.c");
-        assert_eq!(plan_id("plain.id"), "plain.id");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprints_are_stable_and_sensitive() {
-        assert_eq!(fingerprint(b""), "fnv1a64:cbf29ce484222325");
-        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+impl Node {
+    pub fn kind(&self) -> NodeKind {
+        self.action.kind()
     }
 }

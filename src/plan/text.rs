@@ -1,30 +1,85 @@
-//! The plan as text for people: `spesc plan FILE`.
+//! The plan as text for people: `spesc plan FILE`. Every setting the
+//! runtime uses is shown; `spesc plan --json` has each in full.
 
 use std::fmt::Write;
 
-use super::{Backoff, NodePlan, Plan, Policy, WorkflowPlan};
+use super::print::Printer;
+use super::{Action, Context, Node, NodeKind, Plan, Policy, Workflow};
+use crate::lang::model::Model;
+use crate::lang::policy::Backoff;
 
 pub fn render(plan: &Plan) -> String {
     let mut out = format!("plan {}\n", plan.hash);
+    if !plan.models.is_empty() {
+        out.push('\n');
+    }
+    for model in &plan.models {
+        let _ = writeln!(out, "{}", model_line(model));
+    }
     for workflow in &plan.workflows {
         out.push('\n');
-        render_workflow(&mut out, workflow);
+        render_workflow(&mut out, plan, workflow);
     }
     out
 }
 
-fn render_workflow(out: &mut String, w: &WorkflowPlan) {
+fn model_line(m: &Model) -> String {
+    let mut text = format!("model {}: {} `{}`", m.name, m.provider.as_str(), m.model);
+    let mut add = |part: String| {
+        text.push_str(" · ");
+        text.push_str(&part);
+    };
+    if let Some(url) = &m.base_url {
+        add(format!("at {url}"));
+    }
+    if let Some(key) = &m.key_env {
+        add(format!("key ${key}"));
+    }
+    if let Some(t) = m.temperature {
+        add(format!("temperature {t}"));
+    }
+    if let Some(n) = m.max_tokens {
+        add(format!("max_tokens {n}"));
+    }
+    if let Some(n) = m.rpm {
+        add(format!("rpm {n}"));
+    }
+    if let Some(n) = m.concurrency {
+        add(format!("concurrency {n}"));
+    }
+    if let Some(ms) = m.idle_timeout_ms {
+        add(format!("idle_timeout {}", show_ms(Some(ms))));
+    }
+    if m.stream {
+        add("stream".to_string());
+    }
+    if m.structured_output {
+        add("structured_output".to_string());
+    }
+    add(format!(
+        "breaker {} failures, {} cooldown",
+        m.breaker.failures,
+        show_ms(Some(m.breaker.cooldown_ms))
+    ));
+    if let Some(p) = m.price {
+        add(format!("price ${}/${} per 1M tokens", p.input, p.output));
+    }
+    text
+}
+
+fn render_workflow(out: &mut String, plan: &Plan, w: &Workflow) {
+    let print = Printer { plan, workflow: w };
     let params: Vec<String> = w
         .params
         .iter()
         .map(|p| match &p.default {
-            Some(d) => format!("{}: {} = {d}", p.name, p.ty),
+            Some(d) => format!("{}: {} = {}", p.name, p.ty, print.expr(d)),
             None => format!("{}: {}", p.name, p.ty),
         })
         .collect();
     let output = w
         .output
-        .as_deref()
+        .as_ref()
         .map_or(String::new(), |o| format!(" -> {o}"));
     let _ = writeln!(out, "workflow {}({}){output}", w.name, params.join(", "));
     let _ = writeln!(
@@ -32,85 +87,175 @@ fn render_workflow(out: &mut String, w: &WorkflowPlan) {
         "  deadline {} · max_concurrency {}",
         show_ms(w.deadline_ms),
         w.max_concurrency
+            .map_or("none".to_string(), |n| n.to_string())
     );
     for node in &w.nodes {
-        render_node(out, node, super::depth(w, node));
+        render_node(out, &print, node, w.depth(node));
     }
     if let Some(result) = &w.result {
-        let _ = writeln!(out, "  result {result}");
+        let _ = writeln!(out, "  result {}", print.expr(result));
     }
 }
 
-fn render_node(out: &mut String, node: &NodePlan, depth: usize) {
+fn render_node(out: &mut String, print: &Printer<'_>, node: &Node, depth: usize) {
     let indent = "  ".repeat(depth + 1);
-    let ty = node
-        .ty
-        .as_deref()
-        .map_or(String::new(), |t| format!(": {t}"));
-    let place = node
-        .parent
-        .as_ref()
-        .map_or(String::new(), |p| format!("  (in {} · {})", p.id, p.branch));
-    let _ = writeln!(out, "{indent}{} {}{ty}{place}", node.kind.as_str(), node.id);
+    let ty = node.ty.as_ref().map_or(String::new(), |t| format!(": {t}"));
+    let place = node.parent.as_ref().map_or(String::new(), |p| {
+        format!("  (in {} · {})", print.workflow.node(p.node).id, p.branch)
+    });
+    let _ = writeln!(
+        out,
+        "{indent}{} {}{ty}{place}",
+        node.kind().as_str(),
+        node.id
+    );
     let more = format!("{indent}    ");
     let mut line = |label: &str, text: String| {
         let _ = writeln!(out, "{more}{label} {text}");
     };
+    let ids = |ids: &[super::NodeId]| -> String {
+        ids.iter()
+            .map(|id| print.workflow.node(*id).id.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if !node.deps.is_empty() {
-        line("reads", node.deps.join(", "));
+        line("reads", ids(&node.deps));
     }
     if !node.after.is_empty() {
-        line("after", node.after.join(", "));
+        line("after", ids(&node.after));
     }
     if let Some(guard) = &node.guard {
-        line("when", guard.clone());
+        line("when", print.expr(guard));
     }
-    if let Some(agent) = &node.agent {
-        line("agent", agent.clone());
-    }
-    if !node.attempts.is_empty() {
-        let attempts: Vec<String> = node
-            .attempts
-            .iter()
-            .map(|a| match &a.name {
-                Some(name) => format!("{} ({} {name})", a.model, a.provider),
-                None => format!("{} ({})", a.model, a.provider),
-            })
-            .collect();
-        line("models", attempts.join(" → "));
-    }
-    if let Some(workflow) = &node.calls {
-        line("calls", workflow.clone());
+    for (label, text) in action_lines(print, &node.action) {
+        line(label, text);
     }
     if let Some(policy) = &node.policy {
         line("retry", retry_line(policy));
-        line("limits", limits_line(policy));
+        line("limits", limits_line(print, policy, node.kind()));
     }
-    if let Some(l) = &node.loop_plan {
-        let mut text = format!("max {}", l.max);
-        if let Some(best) = &l.best_by {
-            let _ = write!(text, " · best_by {best}");
+}
+
+/// What a node's action shows: its models, its call, its command…
+fn action_lines(print: &Printer<'_>, action: &Action) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    match action {
+        Action::Llm(llm) => {
+            if let Some(agent) = &llm.agent {
+                out.push(("agent", agent.name.clone()));
+            }
+            let models: Vec<String> = llm
+                .models
+                .iter()
+                .map(|a| {
+                    let m = print.plan.model(a.model);
+                    format!(
+                        "{} ({} {}, timeout {})",
+                        m.name,
+                        m.provider.as_str(),
+                        m.model,
+                        show_ms(Some(a.timeout_ms))
+                    )
+                })
+                .collect();
+            out.push(("models", models.join(" → ")));
+            if let Some(system) = &llm.system {
+                out.push(("system", short(&print.expr(system))));
+            }
+            if let Some(prompt) = &llm.prompt {
+                out.push(("prompt", short(&print.expr(prompt))));
+            }
+            out.push(("context", context_text(print, &llm.context)));
         }
-        if let Some(until) = &l.until {
-            let _ = write!(text, " · until {until}");
+        Action::Call(call) => {
+            let args: Vec<String> = call
+                .args
+                .iter()
+                .map(|(name, e)| format!("{name} = {}", print.expr(e)))
+                .collect();
+            out.push((
+                "calls",
+                format!(
+                    "{}({})",
+                    print.plan.workflow(call.workflow).name,
+                    args.join(", ")
+                ),
+            ));
         }
-        line("loop", text);
+        Action::Exec(exec) => out.push(("exec", print.expr(&exec.command))),
+        Action::Fetch(fetch) => out.push((
+            "fetch",
+            format!("{} {}", fetch.method, print.expr(&fetch.url)),
+        )),
+        Action::Ask(ask) => {
+            if let Some(q) = &ask.question {
+                out.push(("asks", short(&print.expr(q))));
+            }
+        }
+        Action::Let { value } => match value {
+            super::Expr::For {
+                var,
+                source,
+                concurrency,
+                tolerate,
+                ..
+            } => out.push((
+                "for",
+                format!(
+                    "{var} in {} · concurrency {concurrency} · tolerate {}%",
+                    print.expr(source),
+                    tolerate * 100.0
+                ),
+            )),
+            super::Expr::Match { subject, .. } => out.push(("match", print.expr(subject))),
+            other => out.push(("value", short(&print.expr(other)))),
+        },
+        Action::Loop(l) => {
+            let mut text = format!("max {}", l.max);
+            if let Some(best) = &l.best_by {
+                let _ = write!(text, " · best_by {}", print.expr(best));
+            }
+            if let Some(until) = &l.until {
+                let _ = write!(text, " · until {}", print.expr(until));
+            }
+            out.push(("loop", text));
+        }
     }
-    if let Some(f) = &node.fan_out {
-        line(
-            "for",
-            format!(
-                "{} in {} · concurrency {} · tolerate {}%",
-                f.var,
-                f.source,
-                f.concurrency,
-                f.tolerate * 100.0
-            ),
-        );
+    out
+}
+
+fn context_text(print: &Printer<'_>, context: &Context) -> String {
+    let names = |ids: &[super::NodeId]| -> String {
+        ids.iter()
+            .map(|id| print.workflow.node(*id).name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match context {
+        Context::Fresh => "fresh".to_string(),
+        Context::All { upstream } => format!("all [{}]", names(upstream)),
+        Context::Steps { nodes } => format!("[{}]", names(nodes)),
+        Context::Summarized {
+            max_tokens,
+            model,
+            upstream,
+        } => format!(
+            "summarized(max_tokens = {max_tokens}, model = {}) [{}]",
+            model.map_or("none".to_string(), |m| print.plan.model(m).name.clone()),
+            names(upstream)
+        ),
     }
-    if let Some(m) = &node.matches {
-        line("match", m.clone());
+}
+
+/// A long expression cut to one readable line.
+fn short(text: &str) -> String {
+    const MAX: usize = 100;
+    if text.chars().count() <= MAX {
+        return text.to_string();
     }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}…")
 }
 
 fn retry_line(p: &Policy) -> String {
@@ -135,31 +280,35 @@ fn retry_line(p: &Policy) -> String {
         1 => "1 attempt".to_string(),
         n => format!("{n} attempts"),
     };
+    let on: Vec<&str> = p.retry.on.iter().map(|c| c.as_str()).collect();
     format!(
         "{named}{attempts} · {backoff} · jitter {} · on {}",
-        p.retry.jitter,
-        p.retry.on.join(", ")
+        p.retry.jitter.as_str(),
+        on.join(", ")
     )
 }
 
-fn limits_line(p: &Policy) -> String {
-    let mut text = format!(
-        "timeout {} · deadline {} · context {}",
-        show_ms(p.timeout_ms),
-        show_ms(p.deadline_ms),
-        p.context
-    );
+/// A step's limits; a model call's timeout is on its `models` line.
+fn limits_line(print: &Printer<'_>, p: &Policy, kind: NodeKind) -> String {
+    let mut text = match kind {
+        NodeKind::Llm => format!("deadline {}", show_ms(p.deadline_ms)),
+        _ => format!(
+            "timeout {} · deadline {}",
+            show_ms(p.timeout_ms),
+            show_ms(p.deadline_ms)
+        ),
+    };
     if let Some(value) = &p.on_error {
-        let _ = write!(text, " · on_error {value}");
+        let _ = write!(text, " · on_error {}", print.expr(value));
     }
     if p.cache {
         text.push_str(" · cached");
     }
-    if p.compensate {
-        text.push_str(" · compensated");
+    if let Some(undo) = &p.compensate {
+        let _ = write!(text, " · compensate {}", print.expr(&undo.command));
     }
     for check in &p.checks {
-        let _ = write!(text, " · check {check}");
+        let _ = write!(text, " · check {}", print.expr(&check.condition));
     }
     text
 }

@@ -454,13 +454,20 @@ impl SyntaxError {
             SyntaxError::UnknownActionKey { span, key, kind } => {
                 let diagnostic = d(format!("unknown `{}` setting `{key}`", kind.keyword()))
                     .primary(*span, format!("not a setting of `{}`", kind.keyword()));
-                match suggest::similar(key, kind.keys().iter().copied()).as_slice() {
+                let clauses: &[&str] = if kind.takes_clauses() { CLAUSES } else { &[] };
+                let known = kind.keys().iter().chain(clauses).copied();
+                let diagnostic = match suggest::similar(key, known).as_slice() {
                     [] => diagnostic.help(format!(
                         "`{}` takes {}",
                         kind.keyword(),
                         suggest::one_of(kind.keys())
                     )),
                     close => diagnostic.help(format!("did you mean {}?", suggest::one_of(close))),
+                };
+                if kind.takes_clauses() {
+                    diagnostic.note("the step's clauses (`timeout`, `retry`, `after`, `when`, `check`, `compensate`…) go in this block too")
+                } else {
+                    diagnostic
                 }
             }
             SyntaxError::MissingActionKey { span, key, kind } => {

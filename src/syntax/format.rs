@@ -8,6 +8,7 @@
 
 use super::ast::*;
 use super::dump;
+use crate::source::Span;
 
 const WIDTH: usize = 100;
 
@@ -185,7 +186,7 @@ impl<'s> Printer<'s> {
         }
     }
 
-    fn text(&self, span: crate::source::Span) -> &'s str {
+    fn text(&self, span: Span) -> &'s str {
         &self.src[span.start as usize..span.end as usize]
     }
 
@@ -263,7 +264,7 @@ impl<'s> Printer<'s> {
         }
     }
 
-    fn comment_within(&self, span: crate::source::Span) -> bool {
+    fn comment_within(&self, span: Span) -> bool {
         self.comments[self.next..]
             .iter()
             .any(|&(start, _)| start >= span.start as usize && start < span.end as usize)
@@ -280,7 +281,7 @@ impl<'s> Printer<'s> {
         doc: &Option<Doc>,
         name: &Ident,
         settings: &[Setting],
-        span: crate::source::Span,
+        span: Span,
     ) {
         self.doc(doc);
         self.open(span.start as usize);
@@ -312,7 +313,7 @@ impl<'s> Printer<'s> {
 
     /// `{ a = 1, b = 2 }` on one line when it fits and holds no comment,
     /// else one setting per line.
-    fn settings_block(&mut self, settings: &[Setting], span: crate::source::Span) {
+    fn settings_block(&mut self, settings: &[Setting], span: Span) {
         let mut probe = self.fork();
         let inline: Vec<String> = settings
             .iter()
@@ -502,8 +503,12 @@ impl<'s> Printer<'s> {
             Action::Ask(b) => Some(("ask", b)),
         };
         if let Some((keyword, block)) = keyword {
+            // One block: the action's settings and the step's clauses
+            // (a second `{ … }` block written after it is merged in).
             self.out.push_str(&format!(" = {keyword} "));
-            self.settings_block(&block.settings, block.span);
+            self.action_block(block, &step.clauses, step.span);
+            self.close(step.span.end as usize);
+            return;
         }
         if matches!(step.action, Action::Llm) || !step.clauses.is_empty() {
             self.out.push(' ');
@@ -519,7 +524,7 @@ impl<'s> Printer<'s> {
                 })
                 .collect();
             let one_line = format!("{{ {} }}", clauses.join("  "));
-            let inside = crate::source::Span::new(
+            let inside = Span::new(
                 step.name.span.file,
                 step.name.span.end as usize,
                 step.span.end as usize,
@@ -540,6 +545,57 @@ impl<'s> Printer<'s> {
             });
         }
         self.close(step.span.end as usize);
+    }
+
+    /// An action's settings and the step's clauses in source order: on one
+    /// line when it fits and holds no comment, else one member per line.
+    fn action_block(&mut self, block: &ActionBlock, clauses: &[Clause], step: Span) {
+        enum Member<'a> {
+            Setting(&'a Setting),
+            Clause(&'a Clause),
+        }
+        let mut members: Vec<(Span, Member)> = block
+            .settings
+            .iter()
+            .map(|s| (s.span, Member::Setting(s)))
+            .chain(clauses.iter().map(|c| (c.span, Member::Clause(c))))
+            .collect();
+        members.sort_by_key(|(span, _)| span.start);
+        let mut probe = self.fork();
+        let mut inline = Vec::new();
+        for (_, member) in &members {
+            probe.out.clear();
+            match member {
+                Member::Setting(s) => probe.setting(s),
+                Member::Clause(c) => probe.clause(c),
+            }
+            inline.push(probe.out.clone());
+        }
+        let inline = if inline.is_empty() {
+            "{}".to_string()
+        } else {
+            format!("{{ {} }}", inline.join(", "))
+        };
+        let inside = Span::new(
+            block.span.file,
+            block.span.start as usize,
+            step.end as usize,
+        );
+        if !self.comment_within(inside) && self.fits(&inline) {
+            self.out.push_str(&inline);
+            self.last = self.last.max(step.end as usize);
+            return;
+        }
+        self.block(step.end as usize, |p| {
+            for (span, member) in &members {
+                p.open(span.start as usize);
+                match member {
+                    Member::Setting(s) => p.setting(s),
+                    Member::Clause(c) => p.clause(c),
+                }
+                p.close(span.end as usize);
+            }
+        });
     }
 
     fn clause(&mut self, clause: &Clause) {

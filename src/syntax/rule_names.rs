@@ -105,6 +105,7 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::until_clause => "`until`",
         Rule::return_stmt => "`return`",
         Rule::clause_block => "a clause block (`{ … }`)",
+        Rule::action_block => "an action block (`{ key = value … }`)",
         Rule::model_clause
         | Rule::agent_clause
         | Rule::prompt_clause
@@ -165,6 +166,8 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         | Rule::statement
         | Rule::step_action
         | Rule::clause
+        | Rule::known_clause
+        | Rule::action_member
         | Rule::context_strategy
         | Rule::setting_value
         | Rule::item

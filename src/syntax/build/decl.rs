@@ -180,7 +180,7 @@ pub(super) fn settings(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Vec<Setting> 
     out
 }
 
-fn setting(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Setting> {
+pub(super) fn setting(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Setting> {
     let span = ctx.span(&pair);
     let mut kids = kids(&pair);
     let key = ctx.ident(&kids.next()?);

@@ -46,8 +46,13 @@ fn step(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<StepDecl> {
     let mut clauses = Vec::new();
     for member in kids {
         match member.as_rule() {
-            Rule::clause_block => clauses = clause_block(ctx, member),
-            _ => action = self::action(ctx, member)?,
+            // The older form's second block: its clauses join the action's.
+            Rule::clause_block => clauses.extend(clause_block(ctx, member)),
+            _ => {
+                let (built, own) = self::action(ctx, member)?;
+                action = built;
+                clauses.extend(own);
+            }
         }
     }
     Some(StepDecl {
@@ -60,18 +65,31 @@ fn step(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<StepDecl> {
     })
 }
 
-fn action(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Action> {
+/// A step's action, and the clauses written inside its block.
+fn action(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<(Action, Vec<Clause>)> {
     let span = ctx.span(&pair);
     let mut parts = kids(&pair).skip(1); // the keyword
+    let mut block = |ctx: &mut Ctx<'_>, kind| -> Option<(ActionBlock, Vec<Clause>)> {
+        Some(action_block(ctx, parts.next()?, kind))
+    };
     Some(match pair.as_rule() {
         Rule::call_action => {
             let workflow = ctx.ident(&parts.next()?);
             let args = expr::arg_list(ctx, parts.next()?);
-            Action::Call { workflow, args }
+            (Action::Call { workflow, args }, Vec::new())
         }
-        Rule::exec_action => Action::Exec(action_block(ctx, parts.next()?, ActionKind::Exec)),
-        Rule::fetch_action => Action::Fetch(action_block(ctx, parts.next()?, ActionKind::Fetch)),
-        Rule::ask_action => Action::Ask(action_block(ctx, parts.next()?, ActionKind::Ask)),
+        Rule::exec_action => {
+            let (settings, clauses) = block(ctx, ActionKind::Exec)?;
+            (Action::Exec(settings), clauses)
+        }
+        Rule::fetch_action => {
+            let (settings, clauses) = block(ctx, ActionKind::Fetch)?;
+            (Action::Fetch(settings), clauses)
+        }
+        Rule::ask_action => {
+            let (settings, clauses) = block(ctx, ActionKind::Ask)?;
+            (Action::Ask(settings), clauses)
+        }
         Rule::bad_action => {
             ctx.errors.push(SyntaxError::BadAction { span });
             return None;
@@ -83,18 +101,20 @@ fn action(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Action> {
     })
 }
 
-/// The keys each action block accepts.
+/// The settings each action block accepts (its step's clauses aside).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(in crate::syntax) enum ActionKind {
     Exec,
     Fetch,
     Ask,
+    /// `compensate = exec { … }`: a command with its own `timeout`.
+    Undo,
 }
 
 impl ActionKind {
     pub fn keyword(self) -> &'static str {
         match self {
-            ActionKind::Exec => "exec",
+            ActionKind::Exec | ActionKind::Undo => "exec",
             ActionKind::Fetch => "fetch",
             ActionKind::Ask => "ask",
         }
@@ -102,24 +122,60 @@ impl ActionKind {
 
     pub fn keys(self) -> &'static [&'static str] {
         match self {
-            ActionKind::Exec => &["command", "stdin", "env", "cwd", "timeout"],
-            ActionKind::Fetch => &["url", "method", "headers", "query", "body", "timeout"],
-            ActionKind::Ask => &["show", "question", "options", "timeout"],
+            ActionKind::Exec => &["command", "stdin", "env", "cwd"],
+            ActionKind::Undo => &["command", "stdin", "env", "cwd", "timeout"],
+            ActionKind::Fetch => &["url", "method", "headers", "query", "body"],
+            ActionKind::Ask => &["show", "question", "options"],
         }
+    }
+
+    /// Whether the block also holds its step's clauses.
+    pub fn takes_clauses(self) -> bool {
+        self != ActionKind::Undo
     }
 
     fn required(self) -> &'static str {
         match self {
-            ActionKind::Exec => "command",
+            ActionKind::Exec | ActionKind::Undo => "command",
             ActionKind::Fetch => "url",
             ActionKind::Ask => "question",
         }
     }
 }
 
-fn action_block(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>, kind: ActionKind) -> ActionBlock {
+/// An action's block: its settings, checked against what the action
+/// takes, and the step's clauses written beside them.
+fn action_block(
+    ctx: &mut Ctx<'_>,
+    pair: Pair<'_, Rule>,
+    kind: ActionKind,
+) -> (ActionBlock, Vec<Clause>) {
+    let span = ctx.span(&pair);
+    let mut settings = Vec::new();
+    let mut clauses = Vec::new();
+    for member in kids(&pair) {
+        match member.as_rule() {
+            Rule::setting => settings.extend(decl::setting(ctx, member)),
+            Rule::recover_line => ctx.recover(&member, Recovery::Setting),
+            _ => clauses.extend(clause(ctx, member)),
+        }
+    }
+    (checked_settings(ctx, settings, span, kind), clauses)
+}
+
+/// `compensate = exec { … }`: settings only.
+fn undo_block(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> ActionBlock {
     let span = ctx.span(&pair);
     let settings = decl::settings(ctx, pair);
+    checked_settings(ctx, settings, span, ActionKind::Undo)
+}
+
+fn checked_settings(
+    ctx: &mut Ctx<'_>,
+    settings: Vec<Setting>,
+    span: crate::source::Span,
+    kind: ActionKind,
+) -> ActionBlock {
     for setting in &settings {
         if !kind.keys().contains(&setting.key.name.as_str()) {
             ctx.errors.push(SyntaxError::UnknownActionKey {
@@ -181,9 +237,7 @@ fn clause(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Clause> {
         }
         Rule::when_clause => ClauseKind::When(expr::expr(ctx, value()?)?),
         Rule::on_error_clause => ClauseKind::OnError(expr::expr(ctx, value()?)?),
-        Rule::compensate_clause => {
-            ClauseKind::Compensate(action_block(ctx, value()?, ActionKind::Exec))
-        }
+        Rule::compensate_clause => ClauseKind::Compensate(undo_block(ctx, value()?)),
         Rule::after_clause => ClauseKind::After(
             kids(&pair)
                 .filter(|p| p.as_rule() == Rule::ident)

@@ -1,0 +1,271 @@
+//! The only place a model call meets the network: one JSON `POST`
+//! ([`send`]), the reply read whole or as a stream ([`read`]), the
+//! provider's wait before a retry, and the error classes of HTTP statuses
+//! (which `fetch` shares). Nothing here puts a URL or a header in an
+//! error: a base URL may carry credentials, a header does.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{CallError, Framing, Provider, Reply, Request, Streamed};
+
+/// A provider's answer as it came over the wire: what `--record` keeps
+/// and `--replay` gives back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Raw {
+    pub status: u16,
+    pub content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    pub body: String,
+}
+
+/// Sends `request` and reads the whole answer. With `idle`, the answer's
+/// head and every chunk of its body must come within that time: a stream
+/// that stalls fails with a timeout instead of hanging.
+pub async fn send(
+    client: &reqwest::Client,
+    request: &Request,
+    idle: Option<Duration>,
+) -> Result<Raw, CallError> {
+    let mut builder = client
+        .post(&request.url)
+        .header("content-type", "application/json")
+        .body(request.body.to_string());
+    for (name, value) in request.headers.iter().chain(&request.secret) {
+        builder = builder.header(*name, value);
+    }
+    let mut response = within(idle, builder.send())
+        .await?
+        .map_err(|e| failed("no answer", &e))?;
+    let headers = response.headers();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let status = response.status().as_u16();
+    let retry_after_ms = retry_after_ms(headers);
+    let mut body = Vec::new();
+    while let Some(chunk) = within(idle, response.chunk())
+        .await?
+        .map_err(|e| failed("the reply broke off", &e))?
+    {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Raw {
+        status,
+        content_type,
+        retry_after_ms,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// `future`, or a timeout error when `idle` passes first.
+async fn within<F: std::future::Future>(
+    idle: Option<Duration>,
+    future: F,
+) -> Result<F::Output, CallError> {
+    match idle {
+        None => Ok(future.await),
+        Some(limit) => tokio::time::timeout(limit, future).await.map_err(|_| {
+            CallError::Timeout(format!(
+                "nothing arrived for {} ms (`idle_timeout`)",
+                limit.as_millis()
+            ))
+        }),
+    }
+}
+
+/// A transport error as its class, in words without the URL.
+fn failed(what: &str, error: &reqwest::Error) -> CallError {
+    let message = format!("{what}: {}", describe(error));
+    if error.is_timeout() {
+        CallError::Timeout(message)
+    } else if error.is_builder() {
+        CallError::Permanent(message)
+    } else {
+        CallError::Server(message)
+    }
+}
+
+/// The provider's reply in a raw answer: a failed status as its error
+/// class with the provider's own message, a stream event by event
+/// (`stream` asked for one and the server did not answer plain JSON), or
+/// one JSON body.
+pub fn read(provider: &dyn Provider, raw: &Raw, stream: bool) -> Result<Reply, CallError> {
+    if !(200..300).contains(&raw.status) {
+        let wait = raw.retry_after_ms.or_else(|| retry_delay_ms(&raw.body));
+        let message = error_message(&raw.body, provider.error_at());
+        return Err(classify(raw.status, &message, wait));
+    }
+    if stream && !raw.content_type.starts_with("application/json") {
+        return read_stream(provider, &raw.body);
+    }
+    let value: Value = serde_json::from_str(&raw.body)
+        .map_err(|e| CallError::Server(format!("the reply is not JSON: {e}")))?;
+    provider.read_reply(&value)
+}
+
+/// A streamed reply: SSE `data:` lines or NDJSON lines, each one event.
+fn read_stream(provider: &dyn Provider, body: &str) -> Result<Reply, CallError> {
+    let mut streamed = Streamed::default();
+    for line in body.lines() {
+        let data = match provider.framing() {
+            Framing::Sse => match line.strip_prefix("data:") {
+                Some(data) => data.trim(),
+                None => continue,
+            },
+            Framing::Ndjson => line.trim(),
+        };
+        if data.is_empty() {
+            continue;
+        }
+        if data == "[DONE]" {
+            streamed.finished = true;
+            continue;
+        }
+        let event: Value = serde_json::from_str(data)
+            .map_err(|e| CallError::Server(format!("a streamed event is not JSON: {e}")))?;
+        provider.read_event(&event, &mut streamed)?;
+    }
+    streamed.finish()
+}
+
+/// How long the provider asks us to wait: `Retry-After` (seconds), else
+/// OpenAI's `x-ratelimit-reset-*` durations (`1s`, `6m0s`, `20ms`), the
+/// longest of them.
+pub fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(seconds) = text("retry-after").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Some((seconds * 1000.0) as u64);
+    }
+    ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"]
+        .into_iter()
+        .filter_map(|name| text(name).and_then(duration_ms))
+        .max()
+}
+
+/// Gemini says how long to wait in its error body:
+/// `error.details[].retryDelay` (`"30s"`).
+fn retry_delay_ms(body: &str) -> Option<u64> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    value
+        .pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .find_map(|d| d["retryDelay"].as_str().and_then(duration_ms))
+}
+
+/// A duration like `1s`, `6m0s`, `1.5s`, `20ms` in milliseconds.
+fn duration_ms(text: &str) -> Option<u64> {
+    let mut total = 0.0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest[..split].parse().ok()?;
+        rest = &rest[split..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ms" => 1.0,
+            "s" => 1000.0,
+            "m" => 60_000.0,
+            "h" => 3_600_000.0,
+            _ => return None,
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(total as u64)
+}
+
+/// A failed status as an error class: 429 (and "overloaded") wait and try
+/// again, 5xx try again, anything else is permanent. `message` is the
+/// provider's own words.
+pub fn classify(status: u16, message: &str, retry_after_ms: Option<u64>) -> CallError {
+    let overloaded = message.to_lowercase().contains("overloaded");
+    match status {
+        429 => CallError::RateLimit { retry_after_ms },
+        500..=599 if overloaded => CallError::RateLimit { retry_after_ms },
+        500..=599 => CallError::Server(format!("HTTP {status}: {message}")),
+        _ => CallError::Permanent(format!("HTTP {status}: {message}")),
+    }
+}
+
+/// The provider's error message at `pointer` in a JSON body, else the
+/// body's start.
+pub fn error_message(body: &str, pointer: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.pointer(pointer).and_then(Value::as_str).map(String::from))
+        .unwrap_or_else(|| body.chars().take(200).collect())
+}
+
+/// What went wrong with a request, in words without the URL.
+pub fn describe(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection refused or unreachable"
+    } else {
+        "the connection failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified_with_the_providers_words() {
+        assert_eq!(
+            classify(429, "", Some(2000)),
+            CallError::RateLimit {
+                retry_after_ms: Some(2000)
+            }
+        );
+        assert_eq!(
+            classify(529, "Overloaded", None),
+            CallError::RateLimit {
+                retry_after_ms: None
+            }
+        );
+        assert_eq!(
+            classify(503, "down", None),
+            CallError::Server("HTTP 503: down".into())
+        );
+        assert_eq!(
+            classify(401, "bad key", None),
+            CallError::Permanent("HTTP 401: bad key".into())
+        );
+        assert_eq!(
+            error_message(r#"{"error": {"message": "m"}}"#, "/error/message"),
+            "m"
+        );
+        assert_eq!(error_message("plain", "/error/message"), "plain");
+    }
+
+    #[test]
+    fn waits_come_from_retry_after_reset_headers_or_gemini_bodies() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ratelimit-reset-requests", "1s".parse().unwrap());
+        headers.insert("x-ratelimit-reset-tokens", "6m0s".parse().unwrap());
+        assert_eq!(retry_after_ms(&headers), Some(360_000));
+        headers.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after_ms(&headers), Some(2000));
+        assert_eq!(duration_ms("1.5s"), Some(1500));
+        assert_eq!(duration_ms("20ms"), Some(20));
+        assert_eq!(duration_ms("soon"), None);
+        let gemini = r#"{"error": {"code": 429, "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "30s"}]}}"#;
+        assert_eq!(retry_delay_ms(gemini), Some(30_000));
+    }
+}

@@ -1,0 +1,248 @@
+//! A step under its policy: a test's `given` or a false guard first, then
+//! its attempts (each within its timeout, all within the deadline), its
+//! `check`s, `on_error` when every attempt failed, and its compensation
+//! kept for a run that fails later. Model calls try their fallback chain
+//! ([`super::llm`]); every other action is tried here.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::engine::{Answer, Done, Engine};
+use super::frame::Env;
+use super::value::conform;
+use super::{Eval, Fault, Stop};
+use crate::journal::record::StepStatus;
+use crate::lang::policy::ErrorClass;
+use crate::lang::value::{render, truthy};
+use crate::plan::instance::{call_prefix, plan_id};
+use crate::plan::types::Type;
+use crate::plan::{Action, Node, Policy};
+
+/// What the attempts of a step gave.
+pub type Produced = (Value, Option<Answer>);
+
+impl<'p> Engine<'p> {
+    pub async fn step(&self, node: &'p Node, env: &Env, id: &str) -> Eval<Done> {
+        let Some(policy) = &node.policy else {
+            return Err(Fault::Error(format!("`{id}` has no policy in the plan")));
+        };
+        if let Some(given) = self.given(node, id) {
+            return Ok(Done::new(StepStatus::Given, 0, given));
+        }
+        if let Some(guard) = &node.guard {
+            if !truthy(&self.eval(guard, env).await?) {
+                return Ok(Done::new(StepStatus::Skipped, 0, Value::Null));
+            }
+        }
+        for after in &node.after {
+            if let Some(slot) = env.frame.slot(*after) {
+                slot.get().await?;
+            }
+        }
+        self.options
+            .events
+            .send(super::events::Event::StepStarted { id });
+        let tries = Cell::new(0);
+        let attempts = self.attempts(node, policy, env, id, &tries);
+        let outcome = match policy.deadline_ms {
+            Some(ms) => tokio::time::timeout(Duration::from_millis(ms), attempts)
+                .await
+                .unwrap_or_else(|_| Err(Fault::Error(format!("its deadline of {ms} ms passed")))),
+            None => attempts.await,
+        };
+        self.ended(node, policy, env, id, outcome, tries.get())
+            .await
+    }
+
+    /// How the attempts ended, as the step's outcome.
+    async fn ended(
+        &self,
+        node: &'p Node,
+        policy: &'p Policy,
+        env: &Env,
+        id: &str,
+        outcome: Eval<Produced>,
+        attempts: u64,
+    ) -> Eval<Done> {
+        match outcome {
+            Ok((value, answer)) => {
+                if let Some(undo) = &policy.compensate {
+                    self.completed(id, undo, env, &value);
+                }
+                let mut done = Done::new(StepStatus::Succeeded, attempts, value);
+                done.answer = answer;
+                Ok(done)
+            }
+            Err(Fault::Stop(Stop::Waiting { step, question })) if step == id => {
+                let mut done = Done::new(StepStatus::Waiting, attempts, Value::Null);
+                done.question = Some(question);
+                Ok(done)
+            }
+            // Stopped upstream (a value it reads failed, or waits).
+            Err(Fault::Stop(stop)) => Err(Fault::Stop(stop)),
+            Err(fault) => {
+                let error = fault.describe();
+                let (status, value) = match &policy.on_error {
+                    Some(fallback) => (StepStatus::Degraded, self.eval(fallback, env).await?),
+                    None => (StepStatus::Failed, Value::Null),
+                };
+                let _ = node;
+                let mut done = Done::new(status, attempts, value);
+                done.error = Some(error);
+                Ok(done)
+            }
+        }
+    }
+
+    /// A test's canned output for the step, by its plan id or name.
+    fn given(&self, node: &Node, id: &str) -> Option<Value> {
+        let given = &self.options.given;
+        given
+            .get(plan_id(id).as_ref())
+            .or_else(|| given.get(&node.name))
+            .cloned()
+    }
+
+    async fn attempts(
+        &self,
+        node: &'p Node,
+        policy: &'p Policy,
+        env: &Env,
+        id: &str,
+        tries: &Cell<u64>,
+    ) -> Eval<Produced> {
+        match &node.action {
+            Action::Llm(llm) => self.llm_attempts(node, llm, policy, env, id, tries).await,
+            _ => self.action_attempts(node, policy, env, id, tries).await,
+        }
+    }
+
+    /// Tries an action that calls no model up to its policy's attempts. A
+    /// value that does not fit the type or fails a `check`
+    /// (`invalid_output`), an attempt that times out (`timeout`) and a
+    /// transient failure are tried again when the policy lists their
+    /// class, after its backoff; any other failure ends the step.
+    async fn action_attempts(
+        &self,
+        node: &'p Node,
+        policy: &'p Policy,
+        env: &Env,
+        id: &str,
+        tries: &Cell<u64>,
+    ) -> Eval<Produced> {
+        let ty = node.ty.clone().unwrap_or(Type::Json);
+        let mut last = String::new();
+        let mut wait = Duration::ZERO;
+        for attempt in 1..=policy.retry.attempts.max(1) {
+            if attempt > 1 {
+                tokio::time::sleep(self.backoff(policy, id, attempt).max(wait)).await;
+            }
+            tries.set(attempt);
+            let act = self.act(node, env, id, &ty);
+            let produced = match policy.timeout_ms {
+                Some(ms) => tokio::time::timeout(Duration::from_millis(ms), act)
+                    .await
+                    .unwrap_or_else(|_| Err(Fault::timeout(format!("timed out after {ms} ms")))),
+                None => act.await,
+            };
+            let (class, message) = match produced {
+                Ok(value) => match self.accept(value, &ty, policy, env).await? {
+                    Ok(value) => return Ok((value, None)),
+                    Err(problem) => (ErrorClass::InvalidOutput, problem),
+                },
+                Err(Fault::Retryable {
+                    class,
+                    message,
+                    wait_ms,
+                }) => {
+                    wait = Duration::from_millis(wait_ms.unwrap_or(0));
+                    (class, message)
+                }
+                Err(other) => return Err(other),
+            };
+            last = message;
+            self.rejected(id, &last);
+            if !policy.retry.retries_on(class) {
+                return Err(Fault::Error(last));
+            }
+        }
+        Err(Fault::Error(last))
+    }
+
+    /// One attempt of a step's action.
+    async fn act(&self, node: &'p Node, env: &Env, id: &str, ty: &Type) -> Eval<Value> {
+        match &node.action {
+            Action::Call(call) => {
+                let mut inputs = serde_json::Map::new();
+                for (name, arg) in &call.args {
+                    inputs.insert(name.clone(), self.eval(arg, env).await?);
+                }
+                let run =
+                    self.run_workflow(call.workflow, call_prefix(id), inputs, &env.frame.caps);
+                match run.await {
+                    Ok(value) => Ok(value),
+                    Err(waiting @ Stop::Waiting { .. }) => Err(waiting.into()),
+                    // The called workflow failed: this step failed with it,
+                    // and may degrade to its `on_error`.
+                    Err(Stop::Failed { step, error }) => {
+                        Err(Fault::Error(format!("`{step}` failed: {error}")))
+                    }
+                }
+            }
+            Action::Exec(exec) => self.exec(exec, env, None).await,
+            Action::Fetch(fetch) => self.fetch(fetch, env, ty).await,
+            Action::Ask(ask) => self.ask(ask, env, id, ty).await,
+            Action::Llm(_) | Action::Let { .. } | Action::Loop(_) => {
+                Err(Fault::Error(format!("`{id}` is not an action")))
+            }
+        }
+    }
+
+    /// A produced value as the step's output: it must fit the type and
+    /// pass every `check`; otherwise why not.
+    pub async fn accept(
+        &self,
+        value: Value,
+        ty: &Type,
+        policy: &'p Policy,
+        env: &Env,
+    ) -> Eval<Result<Value, String>> {
+        let value = match conform(value, ty, &self.plan.types) {
+            Ok(value) => value,
+            Err(problem) => return Ok(Err(format!("the reply is not a `{ty}`: {problem}"))),
+        };
+        Ok(match self.failed_check(policy, env, &value).await? {
+            None => Ok(value),
+            Some(message) => Err(format!("check failed: {message}")),
+        })
+    }
+
+    /// The message of the first `check` the value fails, if any.
+    pub async fn failed_check(
+        &self,
+        policy: &'p Policy,
+        env: &Env,
+        value: &Value,
+    ) -> Eval<Option<String>> {
+        if policy.checks.is_empty() {
+            return Ok(None);
+        }
+        let this = env.with(vec![("this".to_string(), value.clone())]);
+        for check in &policy.checks {
+            if !truthy(&self.eval(&check.condition, &this).await?) {
+                return Ok(Some(render(&self.eval(&check.message, &this).await?)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The wait before attempt `attempt` (2, 3, …), its jitter drawn
+    /// deterministically from the step and the attempt.
+    pub fn backoff(&self, policy: &Policy, id: &str, attempt: u64) -> Duration {
+        let mock = crate::providers::mock::mix(crate::providers::mock::seed(id, ""), attempt);
+        let unit = (mock % 10_000) as f64 / 10_000.0;
+        Duration::from_millis(policy.retry.delay_ms(attempt, unit))
+    }
+}
