@@ -37,14 +37,24 @@
 //!
 //! // `check` parses, resolves and type-checks; imports and component files
 //! // are read through a `Loader` (here: none, the file imports nothing).
+//! // A clean file yields a checked program, which lowers to the plan that
+//! // `spesc plan` prints and `spesc run` executes.
+//! let roots = [(file, "hello.spes".into())];
+//! let checking = spesc::check::check(&mut sources, &roots, &spesc::check::NoFiles, &Default::default());
+//! let checked = checking.checked.expect("hello.spes checks clean");
+//! let plan = spesc::plan::lower(&checked);
+//! assert_eq!(plan.workflows[0].name, "hello");
+//!
 //! let bad = sources.add(
 //!     "bad.spes",
 //!     "workflow w() -> string { step s: string { modle = x } }",
 //! );
 //! let roots = [(bad, "bad.spes".into())];
-//! let diagnostics = spesc::check::check(&mut sources, &roots, &spesc::check::NoFiles, &Default::default());
-//! assert_eq!(diagnostics[0].code.as_str(), "E0001");
-//! assert!(diagnostics[0].help[0].contains("`model`"));
+//! let checking = spesc::check::check(&mut sources, &roots, &spesc::check::NoFiles, &Default::default());
+//! // With an error there is no checked program, hence nothing to lower.
+//! assert!(checking.checked.is_none());
+//! assert_eq!(checking.diagnostics[0].code.as_str(), "E0001");
+//! assert!(checking.diagnostics[0].help[0].contains("`model`"));
 //! ```
 
 // pest is built without its `std` feature (see `syntax::parse`), so its

@@ -52,14 +52,12 @@ impl<'p> Engine<'p> {
                 .unwrap_or_else(|_| Err(Fault::Error(format!("its deadline of {ms} ms passed")))),
             None => attempts.await,
         };
-        self.ended(node, policy, env, id, outcome, tries.get())
-            .await
+        self.ended(policy, env, id, outcome, tries.get()).await
     }
 
     /// How the attempts ended, as the step's outcome.
     async fn ended(
         &self,
-        node: &'p Node,
         policy: &'p Policy,
         env: &Env,
         id: &str,
@@ -88,7 +86,6 @@ impl<'p> Engine<'p> {
                     Some(fallback) => (StepStatus::Degraded, self.eval(fallback, env).await?),
                     None => (StepStatus::Failed, Value::Null),
                 };
-                let _ = node;
                 let mut done = Done::new(status, attempts, value);
                 done.error = Some(error);
                 Ok(done)

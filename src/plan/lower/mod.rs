@@ -5,7 +5,9 @@
 //! node id (so a step may read one written after it), then each node is
 //! built, its expressions lowered by [`expr`].
 
+mod edges;
 mod expr;
+mod layout;
 mod nodes;
 
 use std::collections::HashMap;
