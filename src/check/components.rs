@@ -4,13 +4,13 @@
 use std::path::Path;
 
 use super::decls::DeclKind;
+use super::problems::FileProblem;
 use super::Checker;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::source::FileId;
 use crate::syntax::ast::{ComponentSource, PlainString};
 
-const KEYS: &[&str] = &["title", "type", "version", "tags", "context_budget"];
-const KINDS: &[&str] = &["instruction", "persona", "format", "constraint"];
+pub(super) const KEYS: &[&str] = &["title", "type", "version", "tags", "context_budget"];
+pub(super) const KINDS: &[&str] = &["instruction", "persona", "format", "constraint"];
 
 /// A component's text, after its front matter.
 #[derive(Debug, Default, PartialEq)]
@@ -48,25 +48,17 @@ impl<'a> Checker<'a> {
                             let chars = loaded.body.chars().count();
                             let tokens = estimate_tokens(chars);
                             if let Some(budget) = loaded.context_budget.filter(|b| tokens > *b) {
-                                self.report(
-                                    Diagnostic::new(
-                                        Code::W0503,
-                                        format!(
-                                            "component `{}` is over its context budget",
-                                            component.name.name
-                                        ),
-                                    )
-                                    .primary(path.span, format!("about {tokens} tokens"))
-                                    .note(format!(
-                                        "its front matter sets `context_budget: {budget}`"
-                                    ))
-                                    .help("shorten the text, or raise the budget"),
-                                );
+                                self.report(FileProblem::OverBudget {
+                                    at: path.span,
+                                    component: component.name.name.clone(),
+                                    tokens,
+                                    budget,
+                                });
                             }
                             loaded.body
                         }
-                        Err(diagnostic) => {
-                            self.report(*diagnostic);
+                        Err(problem) => {
+                            self.report(problem);
                             String::new()
                         }
                     }
@@ -84,48 +76,29 @@ impl<'a> Checker<'a> {
         base: &Path,
         project: &Path,
         path: &PlainString,
-    ) -> Result<ComponentFile, Box<Diagnostic>> {
+    ) -> Result<ComponentFile, FileProblem> {
         let full = super::program::normalize(&base.join(&path.value));
         let project = super::program::normalize(project);
-        let fail = |message: String, label: &str| {
-            Diagnostic::new(Code::E0104, message).primary(path.span, label.to_string())
-        };
         if Path::new(&path.value).is_absolute() || !full.starts_with(&project) {
-            return Err(Box::new(
-                fail(
-                    format!("component file `{}` is outside the project", path.value),
-                    "this path leaves the project directory",
-                )
-                .note(format!(
-                    "the project directory is `{}`",
-                    self.loader.display(&project)
-                ))
-                .help("keep components under the directory of the `.spes` file"),
-            ));
+            return Err(FileProblem::ComponentOutside {
+                at: path.span,
+                path: path.value.clone(),
+                project: self.loader.display(&project),
+            });
         }
-        let (_, text) = self.loader.read(&full).map_err(|reason| {
-            Box::new(
-                fail(
-                    format!("component file `{}` cannot be read", path.value),
-                    "no readable file here",
-                )
-                .note(reason)
-                .help("paths are relative to the `.spes` file that names them"),
-            )
-        })?;
-        parse_front_matter(&text).map_err(|(line, problem)| {
-            Box::new(
-                fail(
-                    format!("invalid front matter in `{}`", path.value),
-                    "in this file",
-                )
-                .note(format!("line {line}: {problem}"))
-                .note(format!(
-                    "front matter keys: {}; `type` is one of {}",
-                    crate::suggest::all_of(KEYS),
-                    crate::suggest::one_of(KINDS)
-                )),
-            )
+        let (_, text) =
+            self.loader
+                .read(&full)
+                .map_err(|reason| FileProblem::ComponentUnreadable {
+                    at: path.span,
+                    path: path.value.clone(),
+                    reason,
+                })?;
+        parse_front_matter(&text).map_err(|(line, problem)| FileProblem::FrontMatter {
+            at: path.span,
+            path: path.value.clone(),
+            line,
+            problem,
         })
     }
 }

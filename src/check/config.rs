@@ -2,12 +2,11 @@
 //! for API keys with `check --env`).
 
 use super::decls::DeclKind;
+use super::problems::{ConfigProblem, Expected, NameProblem};
 use super::Checker;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::lang::model::{api_key_variable, Breaker, Model, Price, Provider};
 use crate::lang::policy::{defaults, Backoff, ErrorClass, Jitter, RetryPolicy};
 use crate::source::{FileId, Span};
-use crate::suggest;
 use crate::syntax::ast::{Expr, ExprKind, Setting, SettingValue};
 
 const PROVIDERS: &[&str] = Provider::NAMES;
@@ -62,29 +61,17 @@ impl<'a> Checker<'a> {
     fn check_model(&mut self, name: &str, settings: &[Setting]) {
         self.unknown_keys("model option", settings, MODEL_KEYS);
         match find(settings, "provider") {
-            None => self.report(
-                Diagnostic::new(Code::E0207, format!("model `{name}` has no `provider`"))
-                    .primary(
-                        settings.first().map_or(Span::default(), |s| s.span),
-                        "add `provider = …` to this model",
-                    )
-                    .help(format!("providers: {}", suggest::one_of(PROVIDERS))),
-            ),
+            None => self.report(ConfigProblem::NoProvider {
+                at: settings.first().map_or(Span::default(), |s| s.span),
+                model: name.to_string(),
+            }),
             Some(setting) => {
                 let value = word(&setting.value);
                 if !value.is_some_and(|v| PROVIDERS.contains(&v)) {
-                    let mut d = Diagnostic::new(
-                        Code::E0207,
-                        format!("unknown provider `{}`", value.unwrap_or("?")),
-                    )
-                    .primary(value_span(setting), "not a provider spesc knows")
-                    .note(format!("providers: {}", suggest::one_of(PROVIDERS)));
-                    if let Some(help) =
-                        value.and_then(|v| suggest::did_you_mean(v, PROVIDERS.iter().copied()))
-                    {
-                        d = d.help(help);
-                    }
-                    self.report(d);
+                    self.report(ConfigProblem::UnknownProvider {
+                        at: value_span(setting),
+                        written: value.map(String::from),
+                    });
                 }
             }
         }
@@ -105,10 +92,11 @@ impl<'a> Checker<'a> {
                         ..
                     })
                 ) {
-                    self.report(
-                        Diagnostic::new(Code::E0207, format!("`{key}` must be `true` or `false`"))
-                            .primary(value_span(s), "expected `true` or `false`"),
-                    );
+                    self.report(ConfigProblem::WrongValue {
+                        at: value_span(s),
+                        key: key.to_string(),
+                        expected: Expected::Bool,
+                    });
                 }
             }
         }
@@ -121,10 +109,11 @@ impl<'a> Checker<'a> {
                         ..
                     })
                 ) {
-                    self.report(
-                        Diagnostic::new(Code::E0207, format!("`{key}` must be a string"))
-                            .primary(value_span(s), "expected a string"),
-                    );
+                    self.report(ConfigProblem::WrongValue {
+                        at: value_span(s),
+                        key: key.to_string(),
+                        expected: Expected::String,
+                    });
                 }
             }
         }
@@ -145,27 +134,23 @@ impl<'a> Checker<'a> {
         self.unknown_keys("retry option", settings, RETRY_KEYS);
         match find(settings, "attempts") {
             None => {
-                self.report(
-                    Diagnostic::new(Code::E0401, "retry policy without `attempts`")
-                        .primary(at, "this policy has no bound")
-                        .note("`attempts` counts every try, the first included")
-                        .help(format!("add `attempts = 3` (at most {MAX_ATTEMPTS})")),
-                );
+                self.report(ConfigProblem::NoAttempts { at });
             }
             Some(setting) => match int_value(&setting.value) {
                 Some(n) if (1..=MAX_ATTEMPTS).contains(&n) => {}
                 Some(n) => {
-                    self.report(
-                        Diagnostic::new(Code::E0401, format!("retry bound {n} is out of range"))
-                            .primary(value_span(setting), format!("must be 1 to {MAX_ATTEMPTS}"))
-                            .note("every run must end; retries are bounded so that it does"),
-                    );
+                    self.report(ConfigProblem::AttemptsOutOfRange {
+                        at: value_span(setting),
+                        attempts: n,
+                        most: MAX_ATTEMPTS,
+                    });
                 }
                 None => {
-                    self.report(
-                        Diagnostic::new(Code::E0207, "`attempts` must be a whole number")
-                            .primary(value_span(setting), "expected an integer like `3`"),
-                    );
+                    self.report(ConfigProblem::WrongValue {
+                        at: value_span(setting),
+                        key: "attempts".into(),
+                        expected: Expected::WholeNumber,
+                    });
                 }
             },
         }
@@ -187,14 +172,9 @@ impl<'a> Checker<'a> {
             ..
         }) = &setting.value
         else {
-            self.report(
-                Diagnostic::new(
-                    Code::E0207,
-                    "`backoff` must be `exponential(…)` or `constant(…)`",
-                )
-                .primary(value_span(setting), "not a backoff")
-                .help("write `backoff = exponential(base = 1s, factor = 2, max = 60s)`"),
-            );
+            self.report(ConfigProblem::NotABackoff {
+                at: value_span(setting),
+            });
             return;
         };
         match function.name.as_str() {
@@ -202,22 +182,14 @@ impl<'a> Checker<'a> {
             "exponential" => {
                 let factor = backoff_arg(args, "factor", 1).and_then(number);
                 if factor.is_some_and(|f| f < 1.0) {
-                    self.report(
-                        Diagnostic::new(Code::E0207, "backoff `factor` below 1")
-                            .primary(function.span, "delays would shrink")
-                            .help("use a factor of 1 or more, or `constant(…)`"),
-                    );
+                    self.report(ConfigProblem::ShrinkingBackoff { at: function.span });
                 }
             }
             other => {
-                let mut d = Diagnostic::new(Code::E0207, format!("unknown backoff `{other}`"))
-                    .primary(function.span, "expected `exponential` or `constant`");
-                if let Some(help) =
-                    suggest::did_you_mean(other, ["exponential", "constant"].iter().copied())
-                {
-                    d = d.help(help);
-                }
-                self.report(d);
+                self.report(ConfigProblem::UnknownBackoff {
+                    at: function.span,
+                    name: other.to_string(),
+                });
             }
         }
     }
@@ -228,11 +200,9 @@ impl<'a> Checker<'a> {
             ..
         }) = &setting.value
         else {
-            self.report(
-                Diagnostic::new(Code::E0207, "`on` must be a list of error classes")
-                    .primary(value_span(setting), "expected a list")
-                    .help(format!("write `on = [{}]`", ErrorClass::names().join(", "))),
-            );
+            self.report(ConfigProblem::ErrorClassesNotAList {
+                at: value_span(setting),
+            });
             return;
         };
         for item in items {
@@ -241,17 +211,10 @@ impl<'a> Checker<'a> {
                 _ => None,
             };
             if name.is_none_or(|n| ErrorClass::parse(n).is_none()) {
-                let mut d = Diagnostic::new(Code::E0207, "unknown error class")
-                    .primary(item.span, "not an error class")
-                    .note(format!(
-                        "error classes: {}",
-                        suggest::one_of(&ErrorClass::names())
-                    ));
-                if let Some(help) = name.and_then(|n| suggest::did_you_mean(n, ErrorClass::names()))
-                {
-                    d = d.help(help);
-                }
-                self.report(d);
+                self.report(ConfigProblem::UnknownErrorClass {
+                    at: item.span,
+                    written: name.map(String::from),
+                });
             }
         }
     }
@@ -284,31 +247,28 @@ impl<'a> Checker<'a> {
         &mut self,
         file: FileId,
         name: &crate::syntax::ast::Ident,
-        noun: &str,
+        noun: &'static str,
     ) {
         let matches_noun = |k: &DeclKind<'_>| k.noun() == noun;
         match self.decls.lookup(file, &name.name) {
             Some(decl) if matches_noun(&decl.kind) => {}
             Some(decl) => {
-                let found = decl.kind.noun();
-                let at = decl.name.span;
-                self.report(
-                    Diagnostic::new(
-                        Code::E0202,
-                        format!("expected a {noun}, found {found} `{}`", name.name),
-                    )
-                    .primary(name.span, format!("expected a {noun}"))
-                    .secondary(at, format!("`{}` is a {found}", name.name)),
-                );
+                self.report(NameProblem::NotA {
+                    at: name.span,
+                    name: name.name.clone(),
+                    noun,
+                    found: decl.kind.noun(),
+                    declared: decl.name.span,
+                });
             }
             None => {
                 let candidates = self.decls.names(file, matches_noun);
-                let mut d = Diagnostic::new(Code::E0101, format!("unknown {noun} `{}`", name.name))
-                    .primary(name.span, format!("no {noun} has this name"));
-                if let Some(help) = suggest::did_you_mean(&name.name, candidates) {
-                    d = d.help(help);
-                }
-                self.report(d);
+                self.report(NameProblem::Unknown {
+                    at: name.span,
+                    noun,
+                    name: name.name.clone(),
+                    candidates: candidates.into_iter().map(String::from).collect(),
+                });
             }
         }
     }
@@ -330,35 +290,33 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if !is_set(&variable) {
-                missing.push(
-                    Diagnostic::new(
-                        Code::W0507,
-                        format!("`{variable}` is not set for model `{}`", m.name.name),
-                    )
-                    .primary(m.name.span, format!("needs `{variable}` to run"))
-                    .note("`spesc run` refuses to start until it is set")
-                    .help(format!(
-                        "export {variable}=… (keys come only from the environment)"
-                    )),
-                );
+                missing.push(ConfigProblem::KeyNotSet {
+                    at: m.name.span,
+                    model: m.name.name.clone(),
+                    variable,
+                });
             }
         }
-        self.diagnostics.extend(missing);
+        self.problems.extend(missing.into_iter().map(Into::into));
     }
 
-    fn unknown_keys(&mut self, what: &str, settings: &[Setting], known: &[&str]) {
+    fn unknown_keys(
+        &mut self,
+        what: &'static str,
+        settings: &[Setting],
+        known: &'static [&'static str],
+    ) {
         for setting in settings {
             let key = setting.key.name.as_str();
             if known.contains(&key) {
                 continue;
             }
-            let mut d = Diagnostic::new(Code::E0207, format!("unknown {what} `{key}`"))
-                .primary(setting.key.span, "not an option here")
-                .note(format!("options: {}", suggest::one_of(known)));
-            if let Some(help) = suggest::did_you_mean(key, known.iter().copied()) {
-                d = d.help(help);
-            }
-            self.report(d);
+            self.report(ConfigProblem::UnknownKey {
+                at: setting.key.span,
+                what,
+                key: key.to_string(),
+                known,
+            });
         }
     }
 
@@ -372,21 +330,18 @@ impl<'a> Checker<'a> {
         };
         match value {
             Some(v) if (low..=high).contains(&v) => {}
-            Some(v) => {
-                let range = if high == f64::MAX {
-                    format!("at least {low}")
-                } else {
-                    format!("between {low} and {high}")
-                };
-                self.report(
-                    Diagnostic::new(Code::E0207, format!("`{key}` is out of range"))
-                        .primary(value_span(setting), format!("{v} is not {range}")),
-                );
-            }
-            None => self.report(
-                Diagnostic::new(Code::E0207, format!("`{key}` must be a number"))
-                    .primary(value_span(setting), "expected a number"),
-            ),
+            Some(value) => self.report(ConfigProblem::OutOfRange {
+                at: value_span(setting),
+                key: key.to_string(),
+                value,
+                low,
+                high,
+            }),
+            None => self.report(ConfigProblem::WrongValue {
+                at: value_span(setting),
+                key: key.to_string(),
+                expected: Expected::Number,
+            }),
         }
     }
 
@@ -396,26 +351,25 @@ impl<'a> Checker<'a> {
         };
         let ok = matches!(&setting.value, SettingValue::Expr(e) if duration_ms(e).is_some());
         if !ok {
-            self.report(
-                Diagnostic::new(Code::E0207, format!("`{key}` must be a duration"))
-                    .primary(value_span(setting), "expected a duration like `30s`"),
-            );
+            self.report(ConfigProblem::WrongValue {
+                at: value_span(setting),
+                key: key.to_string(),
+                expected: Expected::Duration,
+            });
         }
     }
 
-    fn one_word_of(&mut self, setting: &Setting, key: &str, words: &[&str]) {
+    fn one_word_of(&mut self, setting: &Setting, key: &str, words: &'static [&'static str]) {
         let value = word(&setting.value);
         if value.is_some_and(|v| words.contains(&v)) {
             return;
         }
-        let mut d = Diagnostic::new(Code::E0207, format!("invalid `{key}`")).primary(
-            value_span(setting),
-            format!("expected {}", suggest::one_of(words)),
-        );
-        if let Some(help) = value.and_then(|v| suggest::did_you_mean(v, words.iter().copied())) {
-            d = d.help(help);
-        }
-        self.report(d);
+        self.report(ConfigProblem::InvalidWord {
+            at: value_span(setting),
+            key: key.to_string(),
+            written: value.map(String::from),
+            words,
+        });
     }
 }
 

@@ -6,9 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::problems::{NameProblem, Problem};
 use super::program::Program;
 use super::types::{self, EnumTy, RecordTy, Ty};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Item, TypeExpr, TypeKind};
 
@@ -58,7 +58,7 @@ pub(crate) struct Decls<'a> {
 }
 
 impl<'a> Decls<'a> {
-    pub fn build(program: &'a Program, out: &mut Vec<Diagnostic>) -> Decls<'a> {
+    pub fn build(program: &'a Program, out: &mut Vec<Problem>) -> Decls<'a> {
         let mut all = Vec::new();
         let mut own: HashMap<FileId, HashMap<&'a str, DeclId>> = HashMap::new();
         for file in &program.files {
@@ -73,12 +73,12 @@ impl<'a> Decls<'a> {
                 }
                 if let Some(ty) = types::builtin(&name.name).filter(|_| is_type(&kind)) {
                     out.push(
-                        Diagnostic::new(
-                            Code::E0102,
-                            format!("`{}` is already a built-in type", name.name),
-                        )
-                        .primary(name.span, format!("redefines the built-in `{ty}`"))
-                        .help("choose another name"),
+                        NameProblem::RedefinesBuiltin {
+                            at: name.span,
+                            name: name.name.clone(),
+                            builtin: ty.to_string(),
+                        }
+                        .into(),
                     );
                     continue;
                 }
@@ -229,41 +229,35 @@ fn declared(item: &Item) -> Option<(&ast::Ident, DeclKind<'_>)> {
     })
 }
 
-fn duplicate(first: &Decl<'_>, again: &ast::Ident, kind: &DeclKind<'_>) -> Diagnostic {
-    Diagnostic::new(
-        Code::E0102,
-        format!("`{}` is defined more than once", again.name),
-    )
-    .primary(
-        again.span,
-        format!("{} `{}` defined again here", kind.noun(), again.name),
-    )
-    .secondary(
-        first.name.span,
-        format!("first defined here as a {}", first.kind.noun()),
-    )
-    .note("models, types, components, agents and workflows share one namespace, imports included")
-    .help("rename one of them")
+fn duplicate(first: &Decl<'_>, again: &ast::Ident, kind: &DeclKind<'_>) -> Problem {
+    NameProblem::Duplicate {
+        at: again.span,
+        name: again.name.clone(),
+        noun: kind.noun(),
+        first: first.name.span,
+        first_noun: first.kind.noun(),
+    }
+    .into()
 }
 
 /// Duplicates inside one list (fields, variants, parameters, steps): E0102
 /// with both places labelled.
 pub(crate) fn duplicates_in<'n>(
-    what: &str,
+    what: &'static str,
     names: impl IntoIterator<Item = &'n ast::Ident>,
-    out: &mut Vec<Diagnostic>,
+    out: &mut Vec<Problem>,
 ) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for name in names {
         if let Some(first) = seen.get(name.name.as_str()) {
             out.push(
-                Diagnostic::new(
-                    Code::E0102,
-                    format!("{what} `{}` is defined more than once", name.name),
-                )
-                .primary(name.span, "defined again here")
-                .secondary(*first, "first defined here")
-                .help("rename one of them"),
+                NameProblem::DuplicateIn {
+                    at: name.span,
+                    what,
+                    name: name.name.clone(),
+                    first: *first,
+                }
+                .into(),
             );
         } else {
             seen.insert(&name.name, name.span);
@@ -289,19 +283,13 @@ impl super::Checker<'_> {
             if decl.used.get() || kept || is_library || matches!(decl.kind, DeclKind::Workflow(_)) {
                 continue;
             }
-            found.push(
-                Diagnostic::new(
-                    Code::W0502,
-                    format!("{} `{}` is never used", decl.kind.noun(), decl.name.name),
-                )
-                .primary(decl.name.span, "declared here")
-                .help(format!(
-                    "remove it, or prefix the name with `_` to keep it (`_{}`)",
-                    decl.name.name
-                )),
-            );
+            found.push(NameProblem::Unused {
+                at: decl.name.span,
+                noun: decl.kind.noun(),
+                name: decl.name.name.clone(),
+            });
         }
-        self.diagnostics.extend(found);
+        self.problems.extend(found.into_iter().map(Problem::from));
     }
 }
 
@@ -318,8 +306,15 @@ mod tests {
         let names = [ident("a", 0), ident("b", 2), ident("a", 4)];
         let mut out = Vec::new();
         duplicates_in("field", &names, &mut out);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].message, "field `a` is defined more than once");
-        assert_eq!(out[0].labels.len(), 2);
+        let expected = NameProblem::DuplicateIn {
+            at: names[2].span,
+            what: "field",
+            name: "a".into(),
+            first: names[0].span,
+        };
+        assert_eq!(out, [Problem::from(expected)]);
+        let diagnostic = out[0].to_diagnostic();
+        assert_eq!(diagnostic.message, "field `a` is defined more than once");
+        assert_eq!(diagnostic.labels.len(), 2);
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 
-use crate::diagnostic::{Code, Diagnostic};
+use super::problems::{FlowProblem, Link, Problem};
 use crate::source::Span;
 
 /// One cycle per strongly connected component that has one, as the path of
@@ -122,7 +122,7 @@ pub(crate) struct CallGraph {
 }
 
 impl CallGraph {
-    pub fn report_recursion(&self, out: &mut Vec<Diagnostic>) {
+    pub fn report_recursion(&self, out: &mut Vec<Problem>) {
         let order: Vec<&str> = self.workflows.iter().map(|(n, _)| n.as_str()).collect();
         let callees = |caller: &str| -> Vec<&str> {
             self.calls
@@ -132,34 +132,21 @@ impl CallGraph {
                 .collect()
         };
         for cycle in cycles(&order, callees) {
-            let mut diagnostic = if cycle.len() == 1 {
-                Diagnostic::new(Code::E0402, format!("workflow `{}` calls itself", cycle[0]))
-            } else {
-                Diagnostic::new(
-                    Code::E0402,
-                    format!("workflows `{}` call each other", cycle.join("`, `")),
-                )
-            };
-            for (i, from) in cycle.iter().enumerate() {
-                let to = cycle[(i + 1) % cycle.len()];
-                if let Some((_, _, span)) = self.calls.iter().find(|(f, t, _)| f == from && t == to)
-                {
-                    let label = format!("`{from}` calls `{to}` here");
-                    diagnostic = if i == 0 {
-                        diagnostic.primary(*span, label)
-                    } else {
-                        diagnostic.secondary(*span, label)
-                    };
-                }
-            }
-            let mut path: Vec<&str> = cycle.clone();
-            path.push(cycle[0]);
-            out.push(
-                diagnostic
-                    .note(format!("the cycle: {}", path.join(" → ")))
-                    .note("every run must end, so a workflow may not reach itself through `call`")
-                    .help("repeat work with a bounded `loop` instead"),
-            );
+            let links = cycle
+                .iter()
+                .enumerate()
+                .filter_map(|(i, from)| {
+                    let to = cycle[(i + 1) % cycle.len()];
+                    let (_, _, at) = self.calls.iter().find(|(f, t, _)| f == from && t == to)?;
+                    Some(Link {
+                        at: *at,
+                        from: from.to_string(),
+                        to: to.to_string(),
+                    })
+                })
+                .collect();
+            let cycle = cycle.iter().map(|name| name.to_string()).collect();
+            out.push(FlowProblem::CallCycle { links, cycle }.into());
         }
     }
 }

@@ -7,7 +7,8 @@
 //! [`components`]), then every workflow body ([`workflow`], with
 //! expressions in [`expr`]) and every test. The step graph and the call
 //! graph are checked for cycles in [`graph`]; each step's policy is
-//! resolved in [`policy`]. Errors never stop the checker: a name or
+//! resolved in [`policy`]. Each pass reports facts ([`problems`]), worded
+//! in one place. Errors never stop the checker: a name or
 //! expression that fails gets the type [`types::Ty::Error`], which fits
 //! everywhere, so one mistake is reported once. What it proved comes back
 //! as a [`Checked`] program, only when there was no error.
@@ -19,6 +20,7 @@ pub(crate) mod decls;
 mod expr;
 mod graph;
 pub(crate) mod policy;
+mod problems;
 pub(crate) mod program;
 mod tests_blocks;
 pub mod types;
@@ -30,6 +32,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostic;
 use crate::lang::model::Model;
 use crate::source::{FileId, SourceMap, Span};
+use problems::Problem;
 
 pub use checked::Checked;
 pub(crate) use checked::{CheckedWorkflow, Resolution, StepFacts};
@@ -63,6 +66,7 @@ pub fn check(
 ) -> Checking {
     let program = program::load(sources, roots, loader);
     let mut diagnostics = program.diagnostics.clone();
+    diagnostics.extend(program.problems.iter().map(Problem::to_diagnostic));
     if program.files.iter().any(|f| f.has_syntax_errors) {
         crate::diagnostic::sort(&mut diagnostics);
         return Checking {
@@ -73,7 +77,7 @@ pub fn check(
     let found = {
         let mut checker = Checker::new(&program, loader, options);
         checker.run();
-        diagnostics.append(&mut checker.diagnostics);
+        diagnostics.extend(checker.problems.iter().map(Problem::to_diagnostic));
         checker.found
     };
     crate::diagnostic::sort(&mut diagnostics);
@@ -136,7 +140,7 @@ pub(crate) struct Checker<'a> {
     /// Each workflow's position in load order, by its name's span.
     workflow_of: HashMap<Span, usize>,
     found: Found,
-    diagnostics: Vec<Diagnostic>,
+    problems: Vec<Problem>,
 }
 
 impl<'a> Checker<'a> {
@@ -145,8 +149,8 @@ impl<'a> Checker<'a> {
         loader: &'a dyn Loader,
         options: &'a Options,
     ) -> Checker<'a> {
-        let mut diagnostics = Vec::new();
-        let decls = decls::Decls::build(program, &mut diagnostics);
+        let mut problems = Vec::new();
+        let decls = decls::Decls::build(program, &mut problems);
         let workflow_of = program
             .workflows()
             .enumerate()
@@ -161,7 +165,7 @@ impl<'a> Checker<'a> {
             component_of: HashMap::new(),
             workflow_of,
             found: Found::default(),
-            diagnostics,
+            problems,
         }
     }
 
@@ -179,13 +183,13 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        calls.report_recursion(&mut self.diagnostics);
+        calls.report_recursion(&mut self.problems);
         self.report_unused_declarations();
         self.check_api_keys();
     }
 
-    fn report(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
+    fn report(&mut self, problem: impl Into<Problem>) {
+        self.problems.push(problem.into());
     }
 
     /// The position in the checked program's models of model `name` as

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Code, Diagnostic};
+use super::problems::{FileProblem, Problem};
+use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast;
 
@@ -30,8 +31,10 @@ impl Loader for NoFiles {
 
 pub(crate) struct Program {
     pub files: Vec<LoadedFile>,
-    /// Syntax errors and import errors.
+    /// Syntax errors.
     pub diagnostics: Vec<Diagnostic>,
+    /// Imports that cannot be read or that form a cycle.
+    pub problems: Vec<Problem>,
 }
 
 pub(crate) struct LoadedFile {
@@ -76,6 +79,7 @@ pub(crate) fn load(
         program: Program {
             files: Vec::new(),
             diagnostics: Vec::new(),
+            problems: Vec::new(),
         },
         by_path: HashMap::new(),
     };
@@ -144,14 +148,13 @@ impl State {
                     self.add(sources, id, path, project_dir.clone());
                     resolved.push(id);
                 }
-                Err(reason) => self.program.diagnostics.push(
-                    Diagnostic::new(
-                        Code::E0103,
-                        format!("cannot import `{}`", import.path.value),
-                    )
-                    .primary(import.path.span, "this file cannot be read")
-                    .note(reason)
-                    .help("import paths are relative to the importing file"),
+                Err(reason) => self.program.problems.push(
+                    FileProblem::ImportUnreadable {
+                        at: import.path.span,
+                        path: import.path.value.clone(),
+                        reason,
+                    }
+                    .into(),
                 ),
             }
         }
@@ -169,12 +172,12 @@ impl State {
         let order: Vec<FileId> = self.program.files.iter().map(|f| f.id).collect();
         for cycle in super::graph::cycles(&order, |id| edges.get(&id).cloned().unwrap_or_default())
         {
-            let diagnostic = self.cycle_diagnostic(&cycle, sources);
-            self.program.diagnostics.push(diagnostic);
+            let problem = self.cycle(&cycle, sources);
+            self.program.problems.push(problem.into());
         }
     }
 
-    fn cycle_diagnostic(&self, cycle: &[FileId], sources: &SourceMap) -> Diagnostic {
+    fn cycle(&self, cycle: &[FileId], sources: &SourceMap) -> FileProblem {
         let import_span = |from: FileId, to: FileId| -> Option<crate::source::Span> {
             let file = self.program.file(from)?;
             let target = self.program.file(to)?;
@@ -188,26 +191,20 @@ impl State {
                 _ => None,
             })
         };
-        let names: Vec<String> = cycle
+        let files = cycle
             .iter()
             .chain(cycle.first())
             .map(|id| sources.name(*id).to_string())
             .collect();
-        let mut diagnostic = Diagnostic::new(Code::E0103, "import cycle");
-        for (i, from) in cycle.iter().enumerate() {
-            let to = cycle[(i + 1) % cycle.len()];
-            if let Some(span) = import_span(*from, to) {
-                let label = format!("imports `{}`", sources.name(to));
-                diagnostic = if i == 0 {
-                    diagnostic.primary(span, label)
-                } else {
-                    diagnostic.secondary(span, label)
-                };
-            }
-        }
-        diagnostic
-            .note(format!("the cycle: {}", names.join(" → ")))
-            .help("move what both files need into a third file that imports neither")
+        let links = cycle
+            .iter()
+            .enumerate()
+            .filter_map(|(i, from)| {
+                let to = cycle[(i + 1) % cycle.len()];
+                Some((import_span(*from, to)?, sources.name(to).to_string()))
+            })
+            .collect();
+        FileProblem::ImportCycle { links, files }
     }
 }
 

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use super::decls::DeclKind;
+use super::problems::{CallProblem, Callee, ExprProblem, TestProblem};
 use super::types::Ty;
 use super::Checker;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::source::FileId;
 use crate::syntax::ast::{self, Expr, ExprKind, Stmt, TestDecl, TestStmt, TypeExpr, WorkflowDecl};
 
@@ -36,17 +36,13 @@ pub(super) fn check(cx: &mut Checker<'_>, file: FileId, test: &TestDecl) {
                         let expected = cx.decls.resolve_type(w_file, ty).unwrap_or(Ty::Error);
                         let found = literal_type(value, &expected);
                         if !found.fits(&expected) {
-                            cx.report(
-                                Diagnostic::new(Code::E0202, "mismatched types")
-                                    .primary(
-                                        value.span,
-                                        format!("expected `{expected}`, found `{found}`"),
-                                    )
-                                    .secondary(
-                                        ty.span,
-                                        format!("`{}` is declared `{expected}`", step.name),
-                                    ),
-                            );
+                            cx.report(TestProblem::GivenType {
+                                at: value.span,
+                                step: step.name.clone(),
+                                expected: expected.to_string(),
+                                found: found.to_string(),
+                                declared: ty.span,
+                            });
                         }
                     }
                     None => unknown_step(cx, w, step),
@@ -64,11 +60,12 @@ pub(super) fn check(cx: &mut Checker<'_>, file: FileId, test: &TestDecl) {
                     .unwrap_or(Ty::Error);
                 let ty = expectation(cx, w, condition, &output);
                 if !ty.fits(&Ty::Bool) {
-                    cx.report(
-                        Diagnostic::new(Code::E0208, "`expect` condition is not a `bool`")
-                            .primary(condition.span, format!("this is `{ty}`"))
-                            .help("compare the output: `expect output == \"…\"`"),
-                    );
+                    cx.report(ExprProblem::NotBool {
+                        at: condition.span,
+                        keyword: "expect",
+                        ty: ty.to_string(),
+                        is_text: false,
+                    });
                 }
             }
         }
@@ -100,30 +97,24 @@ fn run<'w>(
                     .unwrap_or(Ty::Error);
                 let found = literal_type(&arg.value, &expected);
                 if !found.fits(&expected) {
-                    cx.report(
-                        Diagnostic::new(
-                            Code::E0206,
-                            format!("argument `{}` has the wrong type", arg_name.name),
-                        )
-                        .primary(
-                            arg.value.span,
-                            format!("expected `{expected}`, found `{found}`"),
-                        )
-                        .secondary(param.ty.span, "the parameter's type"),
-                    );
+                    cx.report(CallProblem::ArgumentType {
+                        at: arg.value.span,
+                        name: arg_name.name.clone(),
+                        expected: expected.to_string(),
+                        found: found.to_string(),
+                        param_ty: param.ty.span,
+                        producer: None,
+                    });
                 }
             }
-            None => cx.report(
-                Diagnostic::new(
-                    Code::E0206,
-                    format!("`{}` has no parameter `{}`", name.name, arg_name.name),
-                )
-                .primary(arg_name.span, "unknown argument")
-                .secondary(w.name.span, format!("`{}` is declared here", name.name)),
-            ),
+            None => cx.report(CallProblem::NoSuchParameter {
+                at: arg_name.span,
+                name: arg_name.name.clone(),
+                callee: Callee::of(name, w),
+            }),
         }
     }
-    let missing: Vec<&str> = w
+    let missing: Vec<String> = w
         .params
         .iter()
         .filter(|p| p.default.is_none())
@@ -132,43 +123,29 @@ fn run<'w>(
                 .iter()
                 .any(|a| a.name.as_ref().is_some_and(|n| n.name == p.name.name))
         })
-        .map(|p| p.name.name.as_str())
+        .map(|p| p.name.name.clone())
         .collect();
     if !missing.is_empty() {
-        cx.report(
-            Diagnostic::new(
-                Code::E0206,
-                format!(
-                    "missing {} to `{}`",
-                    crate::suggest::all_of(&missing),
-                    name.name
-                ),
-            )
-            .primary(name.span, "not every required input is given"),
-        );
+        cx.report(CallProblem::Missing {
+            at: name.span,
+            missing,
+            callee: Callee::of(name, w),
+        });
     }
     Some((w, w_file))
 }
 
 fn report_no_run(cx: &mut Checker<'_>, at: crate::source::Span) {
-    cx.report(
-        Diagnostic::new(Code::E0101, "no workflow to test")
-            .primary(at, "comes before any `run`")
-            .help("start the test with `run workflow(…)`"),
-    );
+    cx.report(TestProblem::NoRun { at });
 }
 
 fn unknown_step(cx: &mut Checker<'_>, w: &WorkflowDecl, step: &ast::Ident) {
-    let steps = steps_of(w);
-    let mut d = Diagnostic::new(
-        Code::E0101,
-        format!("workflow `{}` has no step `{}`", w.name.name, step.name),
-    )
-    .primary(step.span, "unknown step");
-    if let Some(help) = crate::suggest::did_you_mean(&step.name, steps.keys().copied()) {
-        d = d.help(help);
-    }
-    cx.report(d);
+    cx.report(TestProblem::UnknownStep {
+        at: step.span,
+        workflow: w.name.name.clone(),
+        step: step.name.clone(),
+        steps: steps_of(w).keys().map(|s| s.to_string()).collect(),
+    });
 }
 
 /// Every step of a workflow, nested ones included, with its declared type.
@@ -255,11 +232,12 @@ fn expectation(cx: &mut Checker<'_>, w: &WorkflowDecl, e: &Expr, output: &Ty) ->
             match op {
                 And | Or | Eq | Ne | Lt | Le | Gt | Ge => {
                     if matches!(op, Eq | Ne) && !(left.fits(&right) || right.fits(&left)) {
-                        cx.report(
-                            Diagnostic::new(Code::E0202, "mismatched types")
-                                .primary(rhs.span, format!("expected `{left}`, found `{right}`"))
-                                .secondary(lhs.span, format!("this is `{left}`")),
-                        );
+                        cx.report(TestProblem::Comparison {
+                            at: rhs.span,
+                            left_at: lhs.span,
+                            left: left.to_string(),
+                            right: right.to_string(),
+                        });
                     }
                     Ty::Bool
                 }

@@ -14,38 +14,32 @@ impl<'a> Body<'_, 'a> {
             .collect();
         let name = function.name.as_str();
         let Some(signature) = functions::lookup(name) else {
-            let names: Vec<&str> = functions::names().collect();
-            let mut d = Diagnostic::new(Code::E0101, format!("unknown function `{name}`"))
-                .primary(function.span, "not a built-in function")
-                .note(format!("functions: {}", suggest::one_of(&names)));
-            if let Some(help) = suggest::did_you_mean(name, functions::names()) {
-                d = d.help(help);
-            }
-            self.report(d);
+            self.report(NameProblem::UnknownFunction {
+                at: function.span,
+                name: name.to_string(),
+            });
             return Ty::Error;
         };
         let arity = signature.params.len();
         if types.len() != arity {
-            let noun = if arity == 1 { "argument" } else { "arguments" };
-            self.report(
-                Diagnostic::new(
-                    Code::E0206,
-                    format!("`{name}` takes {arity} {noun}, {} given", types.len()),
-                )
-                .primary(span, format!("expected {}", signature.doc)),
-            );
+            self.report(CallProblem::Arity {
+                at: span,
+                function: name.to_string(),
+                arity,
+                given: types.len(),
+                signature: signature.doc,
+            });
             return result_of(signature.returns);
         }
         for (i, (param, (ty, at))) in signature.params.iter().zip(&types).enumerate() {
             if !accepts(*param, ty) {
-                self.report(
-                    Diagnostic::new(
-                        Code::E0206,
-                        format!("argument {} of `{name}` has the wrong type", i + 1),
-                    )
-                    .primary(*at, format!("found `{ty}`"))
-                    .note(format!("`{name}` is {}", signature.doc)),
-                );
+                self.report(CallProblem::FunctionArgument {
+                    at: *at,
+                    function: name.to_string(),
+                    index: i + 1,
+                    found: ty.to_string(),
+                    signature: signature.doc,
+                });
             }
         }
         result_of(signature.returns)
@@ -70,20 +64,10 @@ impl<'a> Body<'_, 'a> {
                         _ => None,
                     };
                     if !share.is_some_and(|s| (0.0..=1.0).contains(&s)) && !found.is_error() {
-                        self.report(
-                            Diagnostic::new(
-                                Code::E0207,
-                                "`tolerate` must be a share from 0% to 100%",
-                            )
-                            .primary(arg.value.span, "not a share the plan can fix")
-                            .help("write a share like `10%` or `0.1`"),
-                        );
+                        self.report(CallProblem::Tolerate { at: arg.value.span });
                     }
                 }
-                _ => self.report(
-                    Diagnostic::new(Code::E0206, "unknown `for` option")
-                        .primary(arg.span, "`for` takes `concurrency` and `tolerate`"),
-                ),
+                _ => self.report(CallProblem::UnknownForOption { at: arg.span }),
             }
         }
     }
@@ -102,16 +86,12 @@ impl<'a> Body<'_, 'a> {
             return;
         };
         if asked as i64 > cap {
-            self.report(
-                Diagnostic::new(
-                    Code::W0508,
-                    format!("this `for` asks for {asked} items at once; the workflow allows {cap}"),
-                )
-                .primary(at.span, format!("{asked} at once"))
-                .secondary(cap_expr.span, format!("at most {cap} actions at once in this workflow"))
-                .note("`max_concurrency` bounds every model call, command and request of a run together")
-                .help(format!("lower the `for`'s `concurrency` to {cap}, or raise `max_concurrency`")),
-            );
+            self.report(CallProblem::OverCap {
+                at: at.span,
+                asked,
+                cap_at: cap_expr.span,
+                cap,
+            });
         }
     }
 
@@ -124,19 +104,17 @@ impl<'a> Body<'_, 'a> {
             Ty::Map(of) => *of,
             Ty::Json | Ty::Error => Ty::Json,
             other => {
-                let mut d = Diagnostic::new(Code::E0202, format!("cannot loop over `{other}`"))
-                    .primary(source.span, "expected a list");
-                if let Some((at, label)) = self.producer_label(source) {
-                    d = d.secondary(at, label);
-                }
-                if let Ty::Record(r) = &other {
-                    d = d.note(format!("`{}` has {}", r.name, r.field_list()));
-                }
-                self.report(d.help(if other.fits(&Ty::String) {
-                    "split it first: `split(text, \"\\n\")`"
-                } else {
-                    "`for` walks the items of a list; a record's list field is `x.field`"
-                }));
+                let record = match &other {
+                    Ty::Record(r) => Some(RecordShape::of(r)),
+                    _ => None,
+                };
+                self.report(ExprProblem::NotIterable {
+                    at: source.span,
+                    ty: other.to_string(),
+                    is_text: other.fits(&Ty::String),
+                    producer: self.producer_of(source),
+                    record,
+                });
                 Ty::Error
             }
         }

@@ -53,22 +53,12 @@ impl<'a> Body<'_, 'a> {
     /// E0203 (E0303 in the result): the consumer is the primary label, the
     /// guarded step that produces the value the secondary one.
     pub fn optional_misuse(&mut self, ty: &Ty, e: &Expr) {
-        let mut d = if self.in_return {
-            Diagnostic::new(
-                Code::E0303,
-                "the result may come from a step that did not run",
-            )
-            .primary(e.span, format!("this is `{ty}`"))
-            .help("give a fallback: `x ?? other`")
-        } else {
-            Diagnostic::new(Code::E0203, format!("optional `{ty}` used where a value is required"))
-                .primary(e.span, "may be missing")
-                .help("give a fallback with `x ?? …`, guard the use with `{% if x %}`, or add the same `when` here")
-        };
-        if let Some(producer) = self.producer(e) {
-            d = d.secondary(producer, "this step has a `when` guard: it may not run");
-        }
-        self.report(d);
+        self.report(ExprProblem::Optional {
+            at: e.span,
+            ty: ty.to_string(),
+            in_result: self.in_return,
+            guarded: self.producer(e),
+        });
     }
 
     /// The declaration of the name an expression reads from.
@@ -120,36 +110,42 @@ impl<'a> Body<'_, 'a> {
         from: Option<&Expr>,
         origin: Option<(Span, &str)>,
     ) {
-        let mut d = Diagnostic::new(Code::E0202, "mismatched types")
-            .primary(span, format!("expected `{expected}`, found `{found}`"));
-        if let Some((at, what)) = origin {
-            d = d.secondary(at, format!("{what}: `{expected}`"));
-        }
-        if let Some((at, label)) = from.and_then(|e| self.producer_label(e)) {
-            d = d.secondary(at, label);
-        }
-        if let Ty::Record(r) = found {
-            if let Some(decl) = r.decl {
-                d = d.secondary(decl, format!("`{}` is declared here", r.name));
-            }
-            if !r.fields.is_empty() {
-                d = d.note(format!("`{}` has {}", r.name, r.field_list()));
-            }
-        }
-        self.report(d);
+        let record = match found {
+            Ty::Record(r) => Some(RecordShape::of(r)),
+            _ => None,
+        };
+        self.report(ExprProblem::Mismatch {
+            at: span,
+            expected: expected.to_string(),
+            found: found.to_string(),
+            origin: origin.map(|(at, what)| (at, what.to_string())),
+            producer: from.and_then(|e| self.producer_of(e)),
+            record,
+        });
     }
 
-    /// "`grade` produces `Grade` here", at the step or `let` an expression
-    /// reads from.
-    pub(in crate::check) fn producer_label(&self, e: &Expr) -> Option<(Span, String)> {
+    /// The step or `let` an expression reads from, with what it produces
+    /// (`grade` produces `Grade`).
+    pub(in crate::check) fn producer_of(&self, e: &Expr) -> Option<Producer> {
         let ExprKind::Name(name) = &root_of(e).kind else {
             return None;
         };
         let binding = self.lookup_local(&name.name)?;
         binding.node?;
-        Some((
-            binding.span,
-            format!("`{}` produces `{}` here", name.name, binding.ty),
-        ))
+        Some(Producer {
+            at: binding.span,
+            name: name.name.clone(),
+            ty: binding.ty.to_string(),
+        })
+    }
+}
+
+impl RecordShape {
+    pub(in crate::check) fn of(record: &RecordTy) -> RecordShape {
+        RecordShape {
+            name: record.name.clone(),
+            declared: record.decl,
+            fields: record.fields.iter().map(|(n, _)| n.clone()).collect(),
+        }
     }
 }

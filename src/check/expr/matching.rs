@@ -27,12 +27,12 @@ impl<'a> Body<'_, 'a> {
                 Some((so_far, first)) => match Ty::join(&so_far, &ty) {
                     Some(joined) => (joined, first),
                     None => {
-                        self.report(
-                            Diagnostic::new(Code::E0202, "`match` arms have different types")
-                                .primary(value_span, format!("this arm is `{ty}`"))
-                                .secondary(first, format!("the first arm is `{so_far}`"))
-                                .note("every arm of a `match` gives a value of one type"),
-                        );
+                        self.report(ExprProblem::Arms {
+                            at: value_span,
+                            first,
+                            first_ty: so_far.to_string(),
+                            ty: ty.to_string(),
+                        });
                         (Ty::Error, first)
                     }
                 },
@@ -53,11 +53,10 @@ impl<'a> Body<'_, 'a> {
         for arm in arms {
             for pattern in &arm.patterns {
                 if let Some(w) = wildcard {
-                    self.report(
-                        Diagnostic::new(Code::E0205, "unreachable `match` arm")
-                            .primary(pattern.span, "never reached")
-                            .secondary(w, "`_` above already matches everything"),
-                    );
+                    self.report(ExprProblem::AfterWildcard {
+                        at: pattern.span,
+                        wildcard: w,
+                    });
                     continue;
                 }
                 let key = match &pattern.kind {
@@ -68,24 +67,12 @@ impl<'a> Body<'_, 'a> {
                     PatternKind::Variant(v) => {
                         if let Some(variants) = variants {
                             if !variants.contains(&v.name) {
-                                let mut d = Diagnostic::new(
-                                    Code::E0101,
-                                    format!("`{subject}` has no variant `{}`", v.name),
-                                )
-                                .primary(v.span, "unknown variant")
-                                .note(format!(
-                                    "`{subject}` has {}",
-                                    suggest::all_of(
-                                        &variants.iter().map(String::as_str).collect::<Vec<_>>()
-                                    )
-                                ));
-                                if let Some(help) = suggest::did_you_mean(
-                                    &v.name,
-                                    variants.iter().map(String::as_str),
-                                ) {
-                                    d = d.help(help);
-                                }
-                                self.report(d);
+                                self.report(NameProblem::UnknownVariant {
+                                    at: v.span,
+                                    subject: subject.to_string(),
+                                    variant: v.name.clone(),
+                                    variants: variants.to_vec(),
+                                });
                                 continue;
                             }
                         } else if !subject.is_error() && !matches!(subject, Ty::Json) {
@@ -114,11 +101,10 @@ impl<'a> Body<'_, 'a> {
                     }
                 };
                 if !seen.insert(key.clone()) {
-                    self.report(
-                        Diagnostic::new(Code::E0205, format!("`{key}` is matched twice"))
-                            .primary(pattern.span, "this arm is never reached")
-                            .note("an earlier arm already matches it"),
-                    );
+                    self.report(ExprProblem::MatchedTwice {
+                        at: pattern.span,
+                        case: key,
+                    });
                 }
             }
         }
@@ -142,43 +128,24 @@ impl<'a> Body<'_, 'a> {
         if missing.is_empty() {
             return;
         }
-        let listed: Vec<&str> = missing.iter().map(String::as_str).collect();
-        let open_ended = missing == ["_"];
-        let (message, label, help) = if open_ended {
-            (
-                format!("`match` on `{subject}` needs a `_` arm"),
-                format!("other `{subject}` values match no arm"),
-                "add a `_ => …` arm for the rest".to_string(),
-            )
-        } else {
-            (
-                format!("`match` does not cover {}", suggest::all_of(&listed)),
-                format!("this `{subject}` may be {}", suggest::one_of(&listed)),
-                format!(
-                    "add {} or a `_ => …` arm",
-                    if missing.len() == 1 {
-                        "an arm for it"
-                    } else {
-                        "arms for them"
-                    }
-                ),
-            )
+        let declared = match subject {
+            Ty::Enum(e) => e.decl.map(|at| (at, e.name.clone())),
+            _ => None,
         };
-        let mut d = Diagnostic::new(Code::E0204, message).primary(scrutinee.span, label);
-        if let Ty::Enum(e) = subject {
-            if let Some(decl) = e.decl {
-                d = d.secondary(decl, format!("`{}` is declared here", e.name));
-            }
-        }
-        self.report(d.help(help));
+        self.report(ExprProblem::NotCovered {
+            at: scrutinee.span,
+            subject: subject.to_string(),
+            missing,
+            declared,
+        });
     }
 
-    pub(super) fn pattern_mismatch(&mut self, subject: &Ty, span: Span, pattern: &str) {
-        self.report(
-            Diagnostic::new(Code::E0202, "pattern does not fit the matched value")
-                .primary(span, format!("{pattern} pattern"))
-                .note(format!("the value matched is `{subject}`")),
-        );
+    pub(super) fn pattern_mismatch(&mut self, subject: &Ty, span: Span, pattern: &'static str) {
+        self.report(ExprProblem::Pattern {
+            at: span,
+            subject: subject.to_string(),
+            pattern,
+        });
     }
 
     // ---- templates ---------------------------------------------------------------------

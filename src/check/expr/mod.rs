@@ -12,12 +12,11 @@ use std::rc::Rc;
 
 use super::checked::Resolution;
 use super::decls::DeclKind;
+use super::problems::{CallProblem, ExprProblem, NameProblem, Producer, RecordShape};
 use super::types::{RecordTy, Ty};
 use super::workflow::{Binding, Body};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::lang::functions::{self, Param, Returns};
 use crate::source::Span;
-use crate::suggest;
 use crate::syntax::ast::{
     Arg, BinaryOp, Block, Expr, ExprKind, Ident, MatchArm, PatternKind, TemplatePart, UnaryOp,
 };
@@ -80,10 +79,10 @@ impl<'a> Body<'_, 'a> {
                 let ty = self.require_value(ty, operand);
                 match op {
                     UnaryOp::Not if !ty.fits(&Ty::Bool) => {
-                        self.operand_mismatch("not", &ty, operand.span, "a `bool`")
+                        self.operand_mismatch(*op, &ty, operand.span)
                     }
                     UnaryOp::Neg if !(ty.is_numeric() || matches!(ty, Ty::Duration)) => {
-                        self.operand_mismatch("-", &ty, operand.span, "a number")
+                        self.operand_mismatch(*op, &ty, operand.span)
                     }
                     _ => ty,
                 }
@@ -150,11 +149,12 @@ impl<'a> Body<'_, 'a> {
                 Some((so_far, first)) => match Ty::join(&so_far, &ty) {
                     Some(joined) => (joined, first),
                     None => {
-                        self.report(
-                            Diagnostic::new(Code::E0202, "list items of different types")
-                                .primary(item.span, format!("this is `{ty}`"))
-                                .secondary(first, format!("the list holds `{so_far}`")),
-                        );
+                        self.report(ExprProblem::ListItems {
+                            at: item.span,
+                            ty: ty.to_string(),
+                            first,
+                            so_far: so_far.to_string(),
+                        });
                         (Ty::Error, first)
                     }
                 },
@@ -187,14 +187,12 @@ impl<'a> Body<'_, 'a> {
                 other => {
                     let noun = other.noun();
                     let at = decl.name.span;
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0202,
-                            format!("expected a value, found {noun} `{}`", name.name),
-                        )
-                        .primary(name.span, "not a value")
-                        .secondary(at, format!("`{}` is a {noun}", name.name)),
-                    );
+                    self.report(ExprProblem::NotAValue {
+                        at: name.span,
+                        name: name.name.clone(),
+                        noun,
+                        declared: at,
+                    });
                     Ty::Error
                 }
             };
@@ -213,13 +211,12 @@ impl<'a> Body<'_, 'a> {
         if let Some(Ty::Enum(e)) = expected.map(Ty::unwrap_optional) {
             candidates.extend(e.variants.iter().cloned());
         }
-        let mut d = Diagnostic::new(Code::E0101, format!("unknown name `{}`", name.name))
-            .primary(name.span, "not found in this scope");
-        if let Some(help) = suggest::did_you_mean(&name.name, candidates.iter().map(String::as_str))
-        {
-            d = d.help(help);
-        }
-        self.report(d);
+        self.report(NameProblem::Unknown {
+            at: name.span,
+            noun: "name",
+            name: name.name.clone(),
+            candidates,
+        });
         Ty::Error
     }
 
@@ -241,18 +238,11 @@ impl<'a> Body<'_, 'a> {
             }
         }
         if binding.untrusted && self.in_system {
-            self.report(
-                Diagnostic::new(
-                    Code::W0506,
-                    format!("untrusted text `{}` in a `system` prompt", name.name),
-                )
-                .primary(name.span, "comes from outside the workflow")
-                .secondary(binding.span, "a workflow input or a fetched body")
-                .note(
-                    "text in the system prompt is obeyed as instructions; a user could inject some",
-                )
-                .help("move it into `prompt`, where the model reads it as data"),
-            );
+            self.report(ExprProblem::UntrustedInSystem {
+                at: name.span,
+                name: name.name.clone(),
+                source: binding.span,
+            });
         }
         binding.ty
     }
@@ -285,11 +275,12 @@ impl<'a> Body<'_, 'a> {
             return None;
         }
         if !ty.fits(&Ty::Bool) {
-            self.report(
-                Diagnostic::new(Code::E0208, "`if` condition is not a `bool`")
-                    .primary(condition.span, format!("this is `{ty}`"))
-                    .help("compare it, or test an optional value by its name alone"),
-            );
+            self.report(ExprProblem::NotBool {
+                at: condition.span,
+                keyword: "if",
+                ty: ty.to_string(),
+                is_text: ty.fits(&Ty::String),
+            });
         }
         None
     }
@@ -317,45 +308,25 @@ impl<'a> Body<'_, 'a> {
                 Ty::list(self.field(&inner, base, field))
             }
             other => {
-                self.report(
-                    Diagnostic::new(Code::E0201, format!("`{other}` has no fields"))
-                        .primary(
-                            field.span,
-                            format!("no field `{}` on `{other}`", field.name),
-                        )
-                        .help(if matches!(other, Ty::List(_)) {
-                            "index it first: `xs[0].field`".to_string()
-                        } else {
-                            "only records (`type …`) have fields".to_string()
-                        }),
-                );
+                self.report(ExprProblem::NoFields {
+                    at: field.span,
+                    ty: other.to_string(),
+                    field: field.name.clone(),
+                    is_list: matches!(other, Ty::List(_)),
+                });
                 Ty::Error
             }
         }
     }
 
     fn unknown_field(&mut self, record: &Rc<RecordTy>, ty: &Ty, base: &Expr, field: &Ident) {
-        let names: Vec<&str> = record.fields.iter().map(|(n, _)| n.as_str()).collect();
-        let mut d = Diagnostic::new(
-            Code::E0201,
-            format!("no field `{}` on type `{ty}`", field.name),
-        )
-        .primary(field.span, "unknown field");
-        if let Some((at, label)) = self.producer_label(base) {
-            d = d.secondary(at, label);
-        }
-        if let Some(decl) = record.decl {
-            d = d.secondary(decl, format!("`{}` is declared here", record.name));
-        }
-        d = d.note(if names.is_empty() {
-            format!("`{}` has no fields", record.name)
-        } else {
-            format!("`{}` has {}", record.name, record.field_list())
+        self.report(ExprProblem::UnknownField {
+            at: field.span,
+            ty: ty.to_string(),
+            field: field.name.clone(),
+            producer: self.producer_of(base),
+            record: RecordShape::of(record),
         });
-        if let Some(help) = suggest::did_you_mean(&field.name, names) {
-            d = d.help(help);
-        }
-        self.report(d);
     }
 
     fn index(&mut self, base: &'a Expr, index: &'a Expr) -> Ty {
@@ -368,11 +339,10 @@ impl<'a> Body<'_, 'a> {
             Ty::Json | Ty::Error => (Ty::Json, base_ty.clone()),
             other => {
                 self.expr(index, None);
-                self.report(
-                    Diagnostic::new(Code::E0202, format!("`{other}` cannot be indexed"))
-                        .primary(base.span, format!("this is `{other}`"))
-                        .help("only lists, maps, strings and `json` take `[…]`"),
-                );
+                self.report(ExprProblem::CannotIndex {
+                    at: base.span,
+                    ty: other.to_string(),
+                });
                 return Ty::Error;
             }
         };
@@ -391,18 +361,6 @@ fn root_of(e: &Expr) -> &Expr {
         ExprKind::Field { base, .. } | ExprKind::Index { base, .. } => root_of(base),
         ExprKind::Paren(inner) => root_of(inner),
         _ => e,
-    }
-}
-
-fn operator_note(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Or | BinaryOp::And => "`and` and `or` take `bool`s",
-        BinaryOp::Eq | BinaryOp::Ne => "only values of one type can be compared",
-        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-            "order compares two numbers, two durations or two strings"
-        }
-        BinaryOp::Add => "`+` adds numbers or durations, joins strings, or joins lists",
-        _ => "arithmetic takes numbers (and durations with `+`, `-`, `*`, `/`)",
     }
 }
 

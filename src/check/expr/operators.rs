@@ -82,34 +82,34 @@ impl<'a> Body<'_, 'a> {
             _ => None,
         };
         result.unwrap_or_else(|| {
-            self.report(
-                Diagnostic::new(
-                    Code::E0202,
-                    format!("`{}` cannot combine `{left}` and `{right}`", op.symbol()),
-                )
-                .primary(rhs.span, format!("this is `{right}`"))
-                .secondary(lhs.span, format!("this is `{left}`"))
-                .note(operator_note(op)),
-            );
+            self.report(ExprProblem::Operator {
+                at: rhs.span,
+                left_at: lhs.span,
+                op,
+                left: left.to_string(),
+                right: right.to_string(),
+            });
             Ty::Error
         })
     }
 
-    pub(super) fn operand_mismatch(&mut self, op: &str, ty: &Ty, span: Span, wanted: &str) -> Ty {
-        self.report(
-            Diagnostic::new(Code::E0202, format!("`{op}` needs {wanted}, found `{ty}`"))
-                .primary(span, format!("this is `{ty}`")),
-        );
+    pub(super) fn operand_mismatch(&mut self, op: UnaryOp, ty: &Ty, span: Span) -> Ty {
+        self.report(ExprProblem::Operand {
+            at: span,
+            op,
+            ty: ty.to_string(),
+        });
         Ty::Error
     }
 
     pub(super) fn join(&mut self, a: &Ty, b: &Ty, a_span: Span, b_span: Span) -> Ty {
         Ty::join(a, b).unwrap_or_else(|| {
-            self.report(
-                Diagnostic::new(Code::E0202, "branches have different types")
-                    .primary(b_span, format!("this is `{b}`"))
-                    .secondary(a_span, format!("the first branch is `{a}`")),
-            );
+            self.report(ExprProblem::Branches {
+                at: b_span,
+                first: a_span,
+                first_ty: a.to_string(),
+                ty: b.to_string(),
+            });
             Ty::Error
         })
     }

@@ -19,21 +19,16 @@ impl<'c, 'a> Body<'c, 'a> {
         let is_prompt = |k: &ClauseKind| matches!(k, ClauseKind::Prompt(_) | ClauseKind::Agent(_));
         // A named model or agent that failed to resolve was reported already.
         if facts.models.is_empty() && !has(is_model) && !default(is_model) {
-            self.report(
-                Diagnostic::new(Code::E0207, format!("step `{}` has no model", step.name.name))
-                    .primary(step.name.span, "an LLM step needs a model to call")
-                    .help("add `model = …` or `agent = …`, or `default model = …` at the top of the workflow"),
-            );
+            self.report(StepProblem::NoModel {
+                at: step.name.span,
+                step: step.name.name.clone(),
+            });
         }
         if !has(is_prompt) && facts.agent.is_none() {
-            self.report(
-                Diagnostic::new(
-                    Code::E0207,
-                    format!("step `{}` has no prompt", step.name.name),
-                )
-                .primary(step.name.span, "an LLM step needs a prompt")
-                .help("add `prompt = \"…\"`"),
-            );
+            self.report(StepProblem::NoPrompt {
+                at: step.name.span,
+                step: step.name.name.clone(),
+            });
         }
     }
 
@@ -82,38 +77,16 @@ impl<'c, 'a> Body<'c, 'a> {
         if worst <= deadline_ms {
             return;
         }
-        let at = chosen.timeout().map_or(step.name.span, |t| t.span);
-        let written = if chosen.timeout().is_some() || chosen.retry().is_some() {
-            String::new()
-        } else {
-            " (the built-in policy: nothing is written)".to_string()
-        };
-        self.report(
-            Diagnostic::new(
-                Code::W0505,
-                format!("retries of `{}` cannot fit its deadline", step.name.name),
-            )
-            .primary(
-                at,
-                format!(
-                    "{} attempts of up to {}{written}",
-                    retry.attempts,
-                    show_ms(timeout_ms)
-                ),
-            )
-            .secondary(
-                deadline.span,
-                format!("the deadline: {}", show_ms(deadline_ms)),
-            )
-            .note(format!(
-                "{} attempts × {} + {} of backoff = {}",
-                retry.attempts,
-                show_ms(timeout_ms),
-                show_ms(delays),
-                show_ms(worst)
-            ))
-            .help("lower `attempts` or `timeout`, or raise the deadline"),
-        );
+        self.report(FlowProblem::OverDeadline {
+            at: chosen.timeout().map_or(step.name.span, |t| t.span),
+            step: step.name.name.clone(),
+            attempts: retry.attempts,
+            timeout_ms,
+            backoff_ms: delays,
+            deadline_at: deadline.span,
+            deadline_ms,
+            built_in: chosen.timeout().is_none() && chosen.retry().is_none(),
+        });
     }
 
     /// W0503: a prompt whose fixed text and components alone exceed the
@@ -128,19 +101,11 @@ impl<'c, 'a> Body<'c, 'a> {
         let chars = self.fixed_chars(prompt);
         let tokens = crate::check::components::estimate_tokens(chars);
         if tokens > window {
-            self.report(
-                Diagnostic::new(Code::W0503, "prompt exceeds the model's context window")
-                    .primary(
-                        prompt.span,
-                        format!("about {tokens} tokens before any input"),
-                    )
-                    .note(format!(
-                        "the smallest `context_window` among its models is {window}"
-                    ))
-                    .help(
-                        "shorten the prompt or its components, or use a model with a larger window",
-                    ),
-            );
+            self.report(FlowProblem::OverWindow {
+                at: prompt.span,
+                tokens,
+                window,
+            });
         }
     }
 

@@ -17,9 +17,12 @@ use super::config;
 use super::decls::DeclKind;
 use super::graph::{self, CallGraph};
 use super::policy;
+use super::problems::{
+    CallProblem, Callee, ConfigProblem, Expected, ExprProblem, FlowProblem, NameProblem, Problem,
+    StepProblem,
+};
 use super::types::{self, RecordTy, Ty};
 use super::Checker;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
     self, Action, ActionBlock, Clause, ClauseKind, ContextStrategy, Expr, ExprKind, LetStmt,
@@ -153,8 +156,8 @@ pub(super) fn check<'a>(
 }
 
 impl<'c, 'a> Body<'c, 'a> {
-    pub fn report(&mut self, diagnostic: Diagnostic) {
-        self.cx.report(diagnostic);
+    pub fn report(&mut self, problem: impl Into<Problem>) {
+        self.cx.report(problem);
     }
 
     /// Binds the parameters; gives their types.
@@ -166,7 +169,7 @@ impl<'c, 'a> Body<'c, 'a> {
             self.workflow.params.iter().map(|p| &p.name),
             &mut out,
         );
-        self.cx.diagnostics.extend(out);
+        self.cx.problems.extend(out);
         for param in &self.workflow.params {
             let ty = self.resolve_type(&param.ty);
             if let Some(default) = &param.default {
@@ -224,15 +227,11 @@ impl<'c, 'a> Body<'c, 'a> {
         self.expect_fits(&ty, &Ty::Duration, e, None);
         let ms = config::duration_ms(e);
         if ms.is_none() && ty.fits(&Ty::Duration) && !ty.is_error() {
-            self.report(
-                Diagnostic::new(
-                    Code::E0207,
-                    format!("`{key}` must be written as a duration"),
-                )
-                .primary(e.span, "computed when the workflow runs")
-                .note("limits are part of the plan, fixed before anything runs")
-                .help("write a duration like `30s`, `5m` or `250ms`"),
-            );
+            self.report(ConfigProblem::Computed {
+                at: e.span,
+                key: key.to_string(),
+                expected: Expected::Duration,
+            });
         }
         ms
     }
@@ -244,19 +243,20 @@ impl<'c, 'a> Body<'c, 'a> {
         match &e.kind {
             ExprKind::Int(n) if *n >= low => u64::try_from(*n).ok(),
             ExprKind::Int(n) => {
-                self.report(
-                    Diagnostic::new(Code::E0207, format!("`{key}` is out of range"))
-                        .primary(e.span, format!("{n} is less than {low}")),
-                );
+                self.report(ConfigProblem::BelowLeast {
+                    at: e.span,
+                    key: key.to_string(),
+                    value: *n,
+                    least: low,
+                });
                 None
             }
             _ if ty.fits(&Ty::Int) && !ty.is_error() => {
-                self.report(
-                    Diagnostic::new(Code::E0207, format!("`{key}` must be written as a number"))
-                        .primary(e.span, "computed when the workflow runs")
-                        .note("limits are part of the plan, fixed before anything runs")
-                        .help("write a whole number like `8`"),
-                );
+                self.report(ConfigProblem::Computed {
+                    at: e.span,
+                    key: key.to_string(),
+                    expected: Expected::WholeNumber,
+                });
                 None
             }
             _ => None,
@@ -273,19 +273,17 @@ impl<'c, 'a> Body<'c, 'a> {
                 continue;
             };
             match seen.get(key) {
-                Some(first) => found.push(
-                    Diagnostic::new(Code::E0102, format!("`{key}` is written twice"))
-                        .primary(clause.span, "written again here")
-                        .secondary(*first, "first written here")
-                        .note(format!("only one `{key}` can apply"))
-                        .help("keep one of them"),
-                ),
+                Some(first) => found.push(Problem::from(NameProblem::DuplicateClause {
+                    at: clause.span,
+                    key,
+                    first: *first,
+                })),
                 None => {
                     seen.insert(key, clause.span);
                 }
             }
         }
-        self.cx.diagnostics.extend(found);
+        self.cx.problems.extend(found);
     }
 
     /// `default model = …` and friends: checked like a step's clause.
@@ -321,16 +319,23 @@ impl<'c, 'a> Body<'c, 'a> {
         match self.cx.decls.resolve_type(self.file, ty) {
             Ok(ty) => ty,
             Err(name) => {
-                let mut candidates: Vec<&str> = types::BUILTIN_TYPES.to_vec();
-                candidates.extend(self.cx.decls.names(self.file, |k| {
-                    matches!(k, DeclKind::Type(_) | DeclKind::Enum(_))
-                }));
-                let mut d = Diagnostic::new(Code::E0101, format!("unknown type `{}`", name.name))
-                    .primary(name.span, "no type has this name");
-                if let Some(help) = crate::suggest::did_you_mean(&name.name, candidates) {
-                    d = d.help(help);
-                }
-                self.report(d);
+                let mut candidates: Vec<String> =
+                    types::BUILTIN_TYPES.iter().map(|t| t.to_string()).collect();
+                candidates.extend(
+                    self.cx
+                        .decls
+                        .names(self.file, |k| {
+                            matches!(k, DeclKind::Type(_) | DeclKind::Enum(_))
+                        })
+                        .into_iter()
+                        .map(String::from),
+                );
+                self.report(NameProblem::Unknown {
+                    at: name.span,
+                    noun: "type",
+                    name: name.name.clone(),
+                    candidates,
+                });
                 Ty::Error
             }
         }
@@ -349,30 +354,21 @@ impl<'c, 'a> Body<'c, 'a> {
                 .any(|(mine, my_arm)| mine == m && my_arm != arm)
         });
         let (span, place) = (hidden.span, hidden.place.clone());
-        let diagnostic = if exclusive {
-            Diagnostic::new(
-                Code::E0302,
-                format!("`{}` can never have run here", name.name),
-            )
-            .primary(name.span, "read in one arm of a `match`")
-            .secondary(span, "but it runs only in another arm")
-            .note("the arms of a `match` exclude each other: one runs, the others never do")
-            .help("compute it before the `match`, or in this arm")
+        let problem = if exclusive {
+            FlowProblem::OtherArm {
+                at: name.span,
+                name: name.name.clone(),
+                declared: span,
+            }
         } else {
-            Diagnostic::new(Code::E0203, format!("`{}` is not visible here", name.name))
-                .primary(
-                    name.span,
-                    format!("`{}` exists only inside {place}", name.name),
-                )
-                .secondary(span, "declared here")
-                .help(if place.starts_with("the loop") {
-                    "read it after the loop through the loop's name, like `loop_name.step`"
-                        .to_string()
-                } else {
-                    "make it the block's value and bind that with `let`".to_string()
-                })
+            FlowProblem::NotVisible {
+                at: name.span,
+                name: name.name.clone(),
+                declared: span,
+                place,
+            }
         };
-        self.report(diagnostic);
+        self.report(problem);
         true
     }
 
@@ -384,7 +380,7 @@ impl<'c, 'a> Body<'c, 'a> {
     pub fn block_statements(&mut self, stmts: &'a [Stmt]) {
         let mut out = Vec::new();
         super::decls::duplicates_in("step", stmts.iter().map(Stmt::name), &mut out);
-        self.cx.diagnostics.extend(out);
+        self.cx.problems.extend(out);
         for stmt in stmts {
             self.declare(stmt);
         }
@@ -395,28 +391,6 @@ impl<'c, 'a> Body<'c, 'a> {
                 Stmt::Loop(loop_stmt) => self.loop_stmt(loop_stmt),
             }
         }
-    }
-}
-
-fn param_list(workflow: &WorkflowDecl) -> String {
-    if workflow.params.is_empty() {
-        return "no parameters".to_string();
-    }
-    let names: Vec<&str> = workflow
-        .params
-        .iter()
-        .map(|p| p.name.name.as_str())
-        .collect();
-    crate::suggest::all_of(&names)
-}
-
-fn show_ms(ms: u64) -> String {
-    if ms.is_multiple_of(60_000) && ms > 0 {
-        format!("{}m", ms / 60_000)
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
     }
 }
 

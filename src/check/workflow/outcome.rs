@@ -2,6 +2,7 @@
 //! dependency cycles, and outputs nothing reads.
 
 use super::*;
+use crate::check::problems::Link;
 
 impl<'c, 'a> Body<'c, 'a> {
     /// Checks the `return` against the declared output; gives the output
@@ -11,14 +12,11 @@ impl<'c, 'a> Body<'c, 'a> {
         let Some(ret) = &self.workflow.ret else {
             if let (Some(expected), Some(output)) = (&expected, &self.workflow.output) {
                 if !expected.is_error() {
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0202,
-                            format!("workflow `{}` returns nothing", self.workflow.name.name),
-                        )
-                        .primary(output.span, format!("declared to return `{expected}`"))
-                        .help("end the body with `return …`"),
-                    );
+                    self.report(FlowProblem::ReturnsNothing {
+                        at: output.span,
+                        workflow: self.workflow.name.name.clone(),
+                        expected: expected.to_string(),
+                    });
                 }
             }
             return expected;
@@ -51,40 +49,21 @@ impl<'c, 'a> Body<'c, 'a> {
             self.nodes[n].deps.iter().map(|(d, _)| *d).collect()
         });
         for cycle in found {
-            let names: Vec<&str> = cycle.iter().map(|&n| self.nodes[n].name.as_str()).collect();
-            let mut diagnostic = if cycle.len() == 1 {
-                Diagnostic::new(
-                    Code::E0301,
-                    format!("step `{}` depends on itself", names[0]),
-                )
-            } else {
-                Diagnostic::new(
-                    Code::E0301,
-                    format!("dependency cycle between `{}`", names.join("`, `")),
-                )
-            };
-            for (i, &from) in cycle.iter().enumerate() {
-                let to = cycle[(i + 1) % cycle.len()];
-                let Some((_, span)) = self.nodes[from].deps.iter().find(|(d, _)| *d == to) else {
-                    continue;
-                };
-                let label = format!(
-                    "`{}` reads `{}` here",
-                    self.nodes[from].name, self.nodes[to].name
-                );
-                diagnostic = if i == 0 {
-                    diagnostic.primary(*span, label)
-                } else {
-                    diagnostic.secondary(*span, label)
-                };
-            }
-            let mut path = names.clone();
-            path.push(names[0]);
-            self.report(
-                diagnostic
-                    .note(format!("the cycle: {}", path.join(" → ")))
-                    .help("a step runs after everything it reads; break the cycle by removing one reference"),
-            );
+            let links = cycle
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &from)| {
+                    let to = cycle[(i + 1) % cycle.len()];
+                    let (_, at) = self.nodes[from].deps.iter().find(|(d, _)| *d == to)?;
+                    Some(Link {
+                        at: *at,
+                        from: self.nodes[from].name.clone(),
+                        to: self.nodes[to].name.clone(),
+                    })
+                })
+                .collect();
+            let cycle = cycle.iter().map(|&n| self.nodes[n].name.clone()).collect();
+            self.report(FlowProblem::StepCycle { links, cycle });
         }
     }
 
@@ -109,16 +88,11 @@ impl<'c, 'a> Body<'c, 'a> {
             .map(|n| (n.name.clone(), n.span, n.kind))
             .collect();
         for (name, span, kind) in unused {
-            let mut d = if kind == NodeKind::Let {
-                Diagnostic::new(Code::W0501, format!("value of `{name}` is never used"))
-            } else {
-                Diagnostic::new(Code::W0501, format!("output of `{name}` is never used"))
-                    .note("it still costs a model call on every run")
-            };
-            d = d.primary(span, "nothing reads this");
-            self.report(d.help(format!(
-                "use it, remove it, or name it `_{name}` to keep it"
-            )));
+            self.report(FlowProblem::Unused {
+                at: span,
+                name,
+                is_let: kind == NodeKind::Let,
+            });
         }
     }
 }

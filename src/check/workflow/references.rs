@@ -14,23 +14,17 @@ impl<'c, 'a> Body<'c, 'a> {
     }
 
     /// `check`, `when`, `until`: a `bool` (E0208).
-    pub fn condition(&mut self, e: &'a Expr, keyword: &str) {
+    pub fn condition(&mut self, e: &'a Expr, keyword: &'static str) {
         let ty = self.expr(e, Some(&Ty::Bool));
         if ty.is_optional() && ty.unwrap_optional().fits(&Ty::Bool) {
             self.optional_misuse(&ty, e);
         } else if !ty.fits(&Ty::Bool) {
-            self.report(
-                Diagnostic::new(
-                    Code::E0208,
-                    format!("`{keyword}` condition is not a `bool`"),
-                )
-                .primary(e.span, format!("this is `{ty}`"))
-                .help(if ty.fits(&Ty::String) {
-                    "compare it: `x != \"\"`, or use `len(x) > 0`".to_string()
-                } else {
-                    "write a comparison such as `x > 0`".to_string()
-                }),
-            );
+            self.report(ExprProblem::NotBool {
+                at: e.span,
+                keyword,
+                ty: ty.to_string(),
+                is_text: ty.fits(&Ty::String),
+            });
         }
     }
 
@@ -53,15 +47,10 @@ impl<'c, 'a> Body<'c, 'a> {
                         continue;
                     }
                     if prompt_names.contains(&name.name) {
-                        self.report(
-                            Diagnostic::new(
-                                Code::W0504,
-                                format!("`{}` is in the context and in the prompt", name.name),
-                            )
-                            .primary(name.span, "already interpolated by the prompt")
-                            .note("the model would read it twice")
-                            .help(format!("remove `{}` from `context`", name.name)),
-                        );
+                        self.report(StepProblem::ContextAndPrompt {
+                            at: name.span,
+                            name: name.name.clone(),
+                        });
                     }
                 }
             }
@@ -78,26 +67,20 @@ impl<'c, 'a> Body<'c, 'a> {
                                         .insert(model.span, Resolution::Model(index));
                                 }
                             }
-                            _ => self.mismatch_text(arg.value.span, "expected a model name"),
+                            _ => self.report(ExprProblem::NotWhatIsTaken {
+                                at: arg.value.span,
+                                expected: "a model name",
+                            }),
                         },
                         Some("max_tokens") => {
                             let ty = self.expr(&arg.value, Some(&Ty::Int));
                             self.expect_fits(&ty, &Ty::Int, &arg.value, None);
                         }
-                        _ => self.report(
-                            Diagnostic::new(Code::E0206, "unknown argument to `summarized`")
-                                .primary(arg.span, "`summarized` takes `max_tokens` and `model`"),
-                        ),
+                        _ => self.report(CallProblem::UnknownSummarizedArgument { at: arg.span }),
                     }
                 }
             }
         }
-    }
-
-    pub(super) fn mismatch_text(&mut self, span: Span, label: &str) {
-        self.report(
-            Diagnostic::new(Code::E0202, "mismatched types").primary(span, label.to_string()),
-        );
     }
 
     /// A name in `after` or `context`: must be a step, `let` or loop in
@@ -117,16 +100,12 @@ impl<'c, 'a> Body<'c, 'a> {
                 if !self.hidden_step(name) {
                     let candidates: Vec<String> =
                         self.nodes.iter().map(|n| n.name.clone()).collect();
-                    let mut d =
-                        Diagnostic::new(Code::E0101, format!("unknown step `{}`", name.name))
-                            .primary(name.span, "no step has this name");
-                    if let Some(help) = crate::suggest::did_you_mean(
-                        &name.name,
-                        candidates.iter().map(String::as_str),
-                    ) {
-                        d = d.help(help);
-                    }
-                    self.report(d);
+                    self.report(NameProblem::Unknown {
+                        at: name.span,
+                        noun: "step",
+                        name: name.name.clone(),
+                        candidates,
+                    });
                 }
                 false
             }

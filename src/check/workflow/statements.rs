@@ -201,24 +201,25 @@ impl<'c, 'a> Body<'c, 'a> {
             match arg.name.as_ref().map(|n| n.name.as_str()) {
                 Some("max") => match &arg.value.kind {
                     ExprKind::Int(n) if (1..=MAX_LOOP).contains(n) => {}
-                    ExprKind::Int(n) => out.push(
-                        Diagnostic::new(Code::E0401, format!("loop bound {n} is out of range"))
-                            .primary(arg.value.span, format!("must be 1 to {MAX_LOOP}"))
-                            .note("every run must end, so every loop has a small bound"),
-                    ),
-                    _ => out.push(
-                        Diagnostic::new(Code::E0401, "loop bound is not a whole number")
-                            .primary(arg.value.span, "expected an integer like `5`"),
-                    ),
+                    ExprKind::Int(n) => out.push(CallProblem::LoopBound {
+                        at: arg.value.span,
+                        written: Some(*n),
+                        most: MAX_LOOP,
+                    }),
+                    _ => out.push(CallProblem::LoopBound {
+                        at: arg.value.span,
+                        written: None,
+                        most: MAX_LOOP,
+                    }),
                 },
                 Some("best_by") => {}
                 _ => {
                     let key = arg.name.as_ref().map_or("?", |n| n.name.as_str());
                     let at = arg.name.as_ref().map_or(arg.span, |n| n.span);
-                    out.push(
-                        Diagnostic::new(Code::E0207, format!("unknown loop option `{key}`"))
-                            .primary(at, "loops take `max` and `best_by`"),
-                    );
+                    out.push(CallProblem::UnknownLoopOption {
+                        at,
+                        key: key.to_string(),
+                    });
                 }
             }
         }
@@ -227,20 +228,12 @@ impl<'c, 'a> Body<'c, 'a> {
             .iter()
             .any(|a| a.name.as_ref().is_some_and(|n| n.name == "max"))
         {
-            out.push(
-                Diagnostic::new(
-                    Code::E0401,
-                    format!("loop `{}` has no `max`", loop_stmt.name.name),
-                )
-                .primary(loop_stmt.name.span, "this loop could run forever")
-                .note("every run must end, so every loop says how often it may repeat")
-                .help(format!(
-                    "add a bound: `loop {} (max = 5) {{ … }}`",
-                    loop_stmt.name.name
-                )),
-            );
+            out.push(CallProblem::UnboundedLoop {
+                at: loop_stmt.name.span,
+                name: loop_stmt.name.name.clone(),
+            });
         }
-        self.cx.diagnostics.extend(out);
+        self.cx.problems.extend(out.into_iter().map(Problem::from));
     }
 
     // ---- steps ----------------------------------------------------------------------

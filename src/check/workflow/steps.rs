@@ -70,12 +70,12 @@ impl<'c, 'a> Body<'c, 'a> {
                 ClauseKind::Cache(_) => "cache",
                 _ => continue,
             };
-            self.report(
-                Diagnostic::new(Code::E0207, format!("`{key}` is for steps that call a model"))
-                    .primary(clause.span, format!("`{}` is {action} step", step.name.name))
-                    .note("every step takes `retry`, `timeout`, `deadline`, `check`, `when`, `on_error`, `compensate` and `after`; `model`, `agent`, `prompt`, `system`, `context` and `cache` belong to model calls")
-                    .help(format!("remove `{key}`, or make the step a model call: `step {}: T {{ model = …  prompt = … }}`", step.name.name)),
-            );
+            self.report(StepProblem::ModelClauseElsewhere {
+                at: clause.span,
+                key,
+                step: step.name.name.clone(),
+                action,
+            });
         }
     }
 
@@ -134,12 +134,10 @@ impl<'c, 'a> Body<'c, 'a> {
                 self.exec_block(block);
                 let expected = types::exec_result();
                 if !expected.fits(declared) {
-                    self.report(
-                        Diagnostic::new(Code::E0202, "an `exec` step produces `ExecResult`")
-                            .primary(step.ty.span, format!("declared as `{declared}`"))
-                            .note("`ExecResult` has `code`, `stdout` and `stderr`")
-                            .help("declare the step as `ExecResult` and read `.stdout`"),
-                    );
+                    self.report(StepProblem::ExecResult {
+                        at: step.ty.span,
+                        declared: declared.to_string(),
+                    });
                 }
             }
             Action::Fetch(block) => {
@@ -196,14 +194,11 @@ impl<'c, 'a> Body<'c, 'a> {
                             let ty = self.expr(e, Some(&Ty::String));
                             self.require_value(ty, e);
                         }
-                        _ => self.report(
-                            Diagnostic::new(Code::E0202, format!("invalid `{key}` value"))
-                                .primary(entry.span, "expected a value written as text")
-                                .help(format!(
-                                    "write `{} = \"…\"` or an expression",
-                                    entry.key.name
-                                )),
-                        ),
+                        _ => self.report(StepProblem::EntryNotText {
+                            at: entry.span,
+                            key: key.to_string(),
+                            entry: entry.key.name.clone(),
+                        }),
                     }
                 }
             }
@@ -218,7 +213,12 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
-    pub(super) fn word_setting(&mut self, block: &ActionBlock, key: &str, words: &[&str]) {
+    pub(super) fn word_setting(
+        &mut self,
+        block: &ActionBlock,
+        key: &str,
+        words: &'static [&'static str],
+    ) {
         let Some(SettingValue::Expr(e)) = block.get(key) else {
             return;
         };
@@ -230,12 +230,11 @@ impl<'c, 'a> Body<'c, 'a> {
             _ => false,
         };
         if !ok {
-            self.report(
-                Diagnostic::new(Code::E0202, format!("invalid `{key}`")).primary(
-                    e.span,
-                    format!("expected {}", crate::suggest::one_of(words)),
-                ),
-            );
+            self.report(StepProblem::InvalidWord {
+                at: e.span,
+                key: key.to_string(),
+                words,
+            });
         }
     }
 
@@ -258,34 +257,19 @@ impl<'c, 'a> Body<'c, 'a> {
         for arg in args {
             let Some(name) = &arg.name else {
                 self.expr(&arg.value, None);
-                self.report(
-                    Diagnostic::new(Code::E0206, "arguments to a workflow are named")
-                        .primary(arg.span, "this argument has no name")
-                        .help(format!(
-                            "write `name = value`; `{}` takes {}",
-                            workflow.name,
-                            param_list(target)
-                        )),
-                );
+                self.report(CallProblem::Unnamed {
+                    at: arg.span,
+                    callee: Callee::of(workflow, target),
+                });
                 continue;
             };
             let Some(param) = target.params.iter().find(|p| p.name.name == name.name) else {
                 self.expr(&arg.value, None);
-                let names: Vec<&str> = target.params.iter().map(|p| p.name.name.as_str()).collect();
-                let mut d = Diagnostic::new(
-                    Code::E0206,
-                    format!("`{}` has no parameter `{}`", workflow.name, name.name),
-                )
-                .primary(name.span, "unknown argument")
-                .secondary(
-                    target.name.span,
-                    format!("`{}` is declared here", workflow.name),
-                )
-                .note(format!("it takes {}", param_list(target)));
-                if let Some(help) = crate::suggest::did_you_mean(&name.name, names) {
-                    d = d.help(help);
-                }
-                self.report(d);
+                self.report(CallProblem::NoSuchParameter {
+                    at: name.span,
+                    name: name.name.clone(),
+                    callee: Callee::of(workflow, target),
+                });
                 continue;
             };
             given.insert(&name.name);
@@ -299,56 +283,29 @@ impl<'c, 'a> Body<'c, 'a> {
                 if found.is_optional() && found.unwrap_optional().fits(&expected) {
                     self.optional_misuse(&found, &arg.value);
                 } else {
-                    let mut d = Diagnostic::new(
-                        Code::E0206,
-                        format!("argument `{}` has the wrong type", name.name),
-                    )
-                    .primary(
-                        arg.value.span,
-                        format!("expected `{expected}`, found `{found}`"),
-                    )
-                    .secondary(param.ty.span, "the parameter's type");
-                    if let Some((at, label)) = self.producer_label(&arg.value) {
-                        d = d.secondary(at, label);
-                    }
-                    self.report(d);
+                    self.report(CallProblem::ArgumentType {
+                        at: arg.value.span,
+                        name: name.name.clone(),
+                        expected: expected.to_string(),
+                        found: found.to_string(),
+                        param_ty: param.ty.span,
+                        producer: self.producer_of(&arg.value),
+                    });
                 }
             }
         }
-        let missing: Vec<&str> = target
+        let missing: Vec<String> = target
             .params
             .iter()
             .filter(|p| p.default.is_none() && !given.contains(p.name.name.as_str()))
-            .map(|p| p.name.name.as_str())
+            .map(|p| p.name.name.clone())
             .collect();
         if !missing.is_empty() {
-            let noun = if missing.len() == 1 {
-                "argument"
-            } else {
-                "arguments"
-            };
-            self.report(
-                Diagnostic::new(
-                    Code::E0206,
-                    format!(
-                        "missing {noun} {} to `{}`",
-                        crate::suggest::all_of(&missing),
-                        workflow.name
-                    ),
-                )
-                .primary(
-                    workflow.span,
-                    format!(
-                        "`{}` needs {}",
-                        workflow.name,
-                        crate::suggest::all_of(&missing)
-                    ),
-                )
-                .secondary(
-                    target.name.span,
-                    format!("`{}` is declared here", workflow.name),
-                ),
-            );
+            self.report(CallProblem::Missing {
+                at: workflow.span,
+                missing,
+                callee: Callee::of(workflow, target),
+            });
         }
         let output = match &target.output {
             Some(ty) => self
@@ -398,14 +355,11 @@ impl<'c, 'a> Body<'c, 'a> {
                 self.condition(e, "when");
                 let never = crate::check::expr::constant_bool(e) == Some(false);
                 if let Some(step) = step.filter(|_| never) {
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0302,
-                            format!("step `{}` can never run", step.name.name),
-                        )
-                        .primary(e.span, "this guard is always false")
-                        .secondary(step.name.span, "the step it guards"),
-                    );
+                    self.report(FlowProblem::NeverRuns {
+                        at: e.span,
+                        step: step.name.name.clone(),
+                        step_at: step.name.span,
+                    });
                 }
             }
             ClauseKind::OnError(e) => {
@@ -423,13 +377,11 @@ impl<'c, 'a> Body<'c, 'a> {
                 let ty = self.expr(e, Some(&Ty::Bool));
                 self.expect_fits(&ty, &Ty::Bool, e, None);
                 if ty.fits(&Ty::Bool) && !matches!(e.kind, ExprKind::Bool(_)) && !ty.is_error() {
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0207,
-                            "`cache` must be written as `true` or `false`",
-                        )
-                        .primary(e.span, "computed when the workflow runs"),
-                    );
+                    self.report(ConfigProblem::Computed {
+                        at: e.span,
+                        key: "cache".into(),
+                        expected: Expected::Bool,
+                    });
                 }
             }
         }
