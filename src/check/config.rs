@@ -417,6 +417,24 @@ fn string_value(value: &SettingValue) -> Option<String> {
     }
 }
 
+/// A list of plain strings written out: `["GITHUB_TOKEN", "HTTPS_PROXY"]`.
+pub fn names_value(value: &SettingValue) -> Option<Vec<String>> {
+    let SettingValue::Expr(Expr {
+        kind: ExprKind::List(items),
+        ..
+    }) = value
+    else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|item| match &item.kind {
+            ExprKind::String(t) => t.as_plain(),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn int_value(value: &SettingValue) -> Option<i64> {
     match value {
         SettingValue::Expr(Expr {

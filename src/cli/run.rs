@@ -122,6 +122,8 @@ pub enum EventFormat {
 
 /// Exit code of a run that waits for a person.
 pub const WAITING: u8 = 3;
+/// Stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
+pub const INTERRUPTED: u8 = 130;
 
 pub fn run(args: Args, color: bool) -> u8 {
     let plan = match inputs::compile(&args.file, color, exit::USAGE) {
@@ -388,6 +390,13 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
                 totals(record)
             );
             exit::ERRORS
+        }
+        Outcome::Interrupted => {
+            eprintln!(
+                "run {} interrupted after {} ms; continue it with `spesc resume {}`",
+                record.id, record.duration_ms, record.id
+            );
+            INTERRUPTED
         }
         Outcome::Waiting { step, question } => {
             eprintln!("waiting: step `{step}` asks: {question}");

@@ -160,7 +160,7 @@ fn asks_for_decision(run: &StoredRun, step: &str) -> bool {
 pub struct RunsArgs {
     #[command(subcommand)]
     prune: Option<RunsCommand>,
-    /// Only runs with this status: running, succeeded, failed, waiting.
+    /// Only runs with this status: running, succeeded, failed, waiting, interrupted.
     #[arg(long)]
     status: Option<String>,
     /// Only runs of this workflow.

@@ -95,9 +95,19 @@ pub struct StepRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "status")]
 pub enum Outcome {
-    Succeeded { output: Value },
-    Failed { step: String, error: String },
-    Waiting { step: String, question: String },
+    Succeeded {
+        output: Value,
+    },
+    Failed {
+        step: String,
+        error: String,
+    },
+    Waiting {
+        step: String,
+        question: String,
+    },
+    /// Stopped by Ctrl-C; resumable.
+    Interrupted,
 }
 
 #[derive(Clone, Debug, Serialize)]

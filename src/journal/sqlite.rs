@@ -225,6 +225,7 @@ fn outcome_status(outcome: &Outcome) -> &'static str {
         Outcome::Succeeded { .. } => "succeeded",
         Outcome::Failed { .. } => "failed",
         Outcome::Waiting { .. } => "waiting",
+        Outcome::Interrupted => "interrupted",
     }
 }
 

@@ -269,6 +269,11 @@ pub struct Exec {
     pub command: Expr,
     pub stdin: Option<Expr>,
     pub env: Option<Expr>,
+    /// Variables of spesc's own environment passed to the command as they
+    /// are (`inherit = ["GITHUB_TOKEN"]`); nothing else is, beyond
+    /// [`crate::runtime`]'s minimal set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherit: Vec<String>,
     pub cwd: Option<Expr>,
     /// `timeout` of a `compensate` command (a step's own is its policy's).
     pub timeout_ms: Option<u64>,

@@ -106,10 +106,20 @@ impl<'p> Engine<'p> {
                 step: self.plan.workflow(root).name.clone(),
                 error: format!("cannot start the runtime: {e}"),
             })?;
-        runtime.block_on(async {
+        let result = runtime.block_on(async {
             let workflow = self.plan.workflow(root);
             let caps = Caps::default();
             let run = self.run_workflow(root, String::new(), inputs, &caps);
+            let run = async {
+                // Dropping the run on Ctrl-C stops its commands (their
+                // process groups are killed) and its requests; nothing is
+                // compensated, so `resume` can continue where it was.
+                tokio::select! {
+                    result = run => result,
+                    // A handler that cannot be installed never fires.
+                    Ok(()) = tokio::signal::ctrl_c() => Err(Stop::Interrupted),
+                }
+            };
             let result = match workflow.deadline_ms {
                 Some(ms) => tokio::time::timeout(Duration::from_millis(ms), run)
                     .await
@@ -125,7 +135,11 @@ impl<'p> Engine<'p> {
                 self.compensate().await;
             }
             result
-        })
+        });
+        // Not a plain drop, which would wait for a terminal read an
+        // interrupted `ask` left behind.
+        runtime.shutdown_background();
+        result
     }
 
     /// The pooled HTTP client of the run.

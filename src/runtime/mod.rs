@@ -49,6 +49,9 @@ pub enum Stop {
     Failed { step: String, error: String },
     /// A step waits for a person.
     Waiting { step: String, question: String },
+    /// The run was interrupted (Ctrl-C): what was running was stopped, what
+    /// completed is journaled, and `resume` continues.
+    Interrupted,
 }
 
 /// Why an evaluation or an attempt gave no value: the run stopped
@@ -83,6 +86,7 @@ impl Fault {
         match self {
             Fault::Stop(Stop::Failed { step, error }) => format!("step `{step}` failed: {error}"),
             Fault::Stop(Stop::Waiting { step, .. }) => format!("step `{step}` waits for a person"),
+            Fault::Stop(Stop::Interrupted) => "the run was interrupted".to_string(),
             Fault::Error(error) | Fault::Retryable { message: error, .. } => error.clone(),
         }
     }
@@ -168,6 +172,7 @@ pub fn run(
             Ok(output) => Outcome::Succeeded { output },
             Err(Stop::Failed { step, error }) => Outcome::Failed { step, error },
             Err(Stop::Waiting { step, question }) => Outcome::Waiting { step, question },
+            Err(Stop::Interrupted) => Outcome::Interrupted,
         },
         duration_ms: started.elapsed().as_millis() as u64,
         totals: Totals::default(),

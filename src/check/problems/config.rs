@@ -17,6 +17,8 @@ pub(crate) enum Expected {
     Number,
     WholeNumber,
     Duration,
+    /// A list of variable names: `["GITHUB_TOKEN"]`.
+    Names,
 }
 
 impl Expected {
@@ -27,6 +29,7 @@ impl Expected {
             Expected::Number => "a number",
             Expected::WholeNumber => "a whole number",
             Expected::Duration => "a duration",
+            Expected::Names => "a list of variable names",
         }
     }
 
@@ -37,6 +40,7 @@ impl Expected {
             Expected::Number => "a number",
             Expected::WholeNumber => "an integer like `3`",
             Expected::Duration => "a duration like `30s`",
+            Expected::Names => "names like `[\"GITHUB_TOKEN\"]`",
         }
     }
 }
@@ -134,6 +138,11 @@ impl ConfigProblem {
                 let d = e0207(format!("`{key}` must be written as {}", expected.must_be()))
                     .primary(*at, "computed when the workflow runs");
                 let help = match expected {
+                    Expected::Names => {
+                        return d
+                            .note("the plan says which of spesc's variables a command sees")
+                            .help("write the names out: `inherit = [\"GITHUB_TOKEN\"]`")
+                    }
                     Expected::Duration => "write a duration like `30s`, `5m` or `250ms`",
                     Expected::WholeNumber | Expected::Number => "write a whole number like `8`",
                     Expected::Bool | Expected::String => return d,

@@ -176,6 +176,26 @@ impl<'c, 'a> Body<'c, 'a> {
         self.typed_setting(block, "cwd", &Ty::String);
         self.typed_setting(block, "timeout", &Ty::Duration);
         self.text_map_setting(block, "env");
+        self.inherit_setting(block);
+    }
+
+    /// `inherit = ["GITHUB_TOKEN"]`: names written out, so the plan says
+    /// which of spesc's variables a command sees.
+    fn inherit_setting(&mut self, block: &'a ActionBlock) {
+        let Some(value @ SettingValue::Expr(e)) = block.get("inherit") else {
+            return;
+        };
+        if config::names_value(value).is_none() {
+            let ty = self.expr(e, Some(&Ty::list(Ty::String)));
+            self.expect_fits(&ty, &Ty::list(Ty::String), e, None);
+            if ty.fits(&Ty::list(Ty::String)) && !ty.is_error() {
+                self.report(ConfigProblem::Computed {
+                    at: e.span,
+                    key: "inherit".into(),
+                    expected: Expected::Names,
+                });
+            }
+        }
     }
 
     /// `env`, `headers`, `query`: a map expression, or a block of

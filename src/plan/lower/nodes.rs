@@ -312,12 +312,18 @@ fn llm(
     }
 }
 
-/// `exec { command  stdin  env  cwd }` (and a compensation's `timeout`).
+/// `exec { command  stdin  env  inherit  cwd }` (and a compensation's
+/// `timeout`).
 fn exec(lowering: &mut Lowering<'_, '_>, settings: &[ast::Setting]) -> Exec {
     Exec {
         command: setting(lowering, settings, "command").unwrap_or(Expr::List(Vec::new())),
         stdin: setting(lowering, settings, "stdin"),
         env: setting(lowering, settings, "env"),
+        inherit: settings
+            .iter()
+            .find(|s| s.key.name == "inherit")
+            .and_then(|s| crate::check::config::names_value(&s.value))
+            .unwrap_or_default(),
         cwd: setting(lowering, settings, "cwd"),
         timeout_ms: settings
             .iter()

@@ -36,6 +36,15 @@ impl<'p> Engine<'p> {
             None => home,
         };
         command.current_dir(cwd);
+        // The command sees a minimal environment, not spesc's: API keys
+        // and tokens reach it only when `inherit` names them.
+        command.env_clear();
+        for (key, value) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if is_baseline(&name) || exec.inherit.iter().any(|n| *n == name) {
+                command.env(&key, value);
+            }
+        }
         if let Some(e) = &exec.env {
             if let Value::Object(vars) = self.eval(e, env).await? {
                 for (key, value) in vars {
@@ -48,9 +57,14 @@ impl<'p> Engine<'p> {
             None => None,
         };
         let _caps = env.frame.caps.acquire().await;
+        // Its own process group, so that a timeout or a cancelled step
+        // stops what it started in the background too.
+        #[cfg(unix)]
+        command.process_group(0);
         let mut child = command
             .spawn()
             .map_err(|e| Fault::Error(format!("cannot run `{program}`: {e}")))?;
+        let mut group = ProcessGroup(child.id());
         if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
             use tokio::io::AsyncWriteExt;
             // A command that does not read its input is not an error.
@@ -64,6 +78,7 @@ impl<'p> Engine<'p> {
             None => waited.await,
         }
         .map_err(|e| Fault::Error(format!("`{program}` failed: {e}")))?;
+        group.0 = None;
         let mut result = Map::new();
         result.insert(
             "code".to_string(),
@@ -78,5 +93,35 @@ impl<'p> Engine<'p> {
             Value::String(String::from_utf8_lossy(&output.stderr).into_owned()),
         );
         Ok(Value::Object(result))
+    }
+}
+
+/// Variables every command gets from spesc's environment (documented in
+/// docs/running.md): where programs are, who and where the user is, the
+/// locale and the terminal.
+const BASELINE: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+];
+
+fn is_baseline(name: &str) -> bool {
+    BASELINE.contains(&name) || name.starts_with("LC_")
+}
+
+/// A running command's process group, killed when it is dropped before the
+/// command finished (a timeout, a cancelled step): the command itself and
+/// whatever it left running in the background.
+struct ProcessGroup(Option<u32>);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self
+            .0
+            .and_then(|pid| i32::try_from(pid).ok())
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            // The group may be gone already: nothing is left to stop.
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
     }
 }

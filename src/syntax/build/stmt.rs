@@ -122,8 +122,8 @@ impl ActionKind {
 
     pub fn keys(self) -> &'static [&'static str] {
         match self {
-            ActionKind::Exec => &["command", "stdin", "env", "cwd"],
-            ActionKind::Undo => &["command", "stdin", "env", "cwd", "timeout"],
+            ActionKind::Exec => &["command", "stdin", "env", "inherit", "cwd"],
+            ActionKind::Undo => &["command", "stdin", "env", "inherit", "cwd", "timeout"],
             ActionKind::Fetch => &["url", "method", "headers", "query", "body"],
             ActionKind::Ask => &["show", "question", "options"],
         }
