@@ -528,3 +528,61 @@ fn version_and_help() {
         stdout(&help)
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    use std::io::Read;
+    // A plan far larger than a pipe's buffer, so spesc is still writing
+    // when the reader leaves (`spesc plan --json big.spes | head -c 100`).
+    let dir = std::env::temp_dir().join(format!("spesc-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = String::from("model fast { provider = mock }\nworkflow w() -> string {\n");
+    text.push_str("  step s0: string { model = fast  prompt = \"Begin\" }\n");
+    for i in 1..600 {
+        text.push_str(&format!(
+            "  step s{i}: string {{ model = fast  prompt = \"Go on from {{{{ s{} }}}}\" }}\n",
+            i - 1
+        ));
+    }
+    text.push_str("  return s599\n}\n");
+    std::fs::write(dir.join("big.spes"), text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args(["plan", "--json", "big.spes"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut start = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut start).unwrap();
+    // The read end is closed here.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn control_characters_in_a_file_reach_the_terminal_escaped() {
+    let dir = std::env::temp_dir().join(format!("spesc-cli-controls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A title change and a screen clear, in an import path and in a comment
+    // on a line an error is shown on.
+    let text = "import \"\u{1b}]0;owned\u{7}.spes\"\nworkflow w() -> string { step s: string { modle = x } } // \u{1b}[2J\n";
+    std::fs::write(dir.join("hostile.spes"), text).unwrap();
+    for format in ["rich", "short"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_spesc"))
+            .args(["check", "--format", format, "hostile.spes"])
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let shown = stderr(&output) + &stdout(&output);
+        assert!(shown.contains("E0001"), "{shown}");
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "a control character reached the terminal: {shown:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

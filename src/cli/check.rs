@@ -54,7 +54,7 @@ pub fn run(args: Args, color: bool) -> u8 {
             }
         }
         Format::Short => eprint!("{}", render::short(&sources, &diagnostics)),
-        Format::Json => print!("{}", render::json(&sources, &diagnostics)),
+        Format::Json => out!("{}", render::json(&sources, &diagnostics)),
     }
     if diagnostics.iter().any(|d| d.is_error()) {
         exit::ERRORS

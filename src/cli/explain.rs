@@ -12,7 +12,7 @@ pub struct Args {
 pub fn run(args: Args) -> u8 {
     match Code::parse(&args.code) {
         Some(code) => {
-            print!("{}", code.explanation());
+            out!("{}", code.explanation());
             exit::OK
         }
         None => {

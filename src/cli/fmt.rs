@@ -44,7 +44,7 @@ pub fn run(args: Args, color: bool) -> u8 {
             continue;
         }
         if args.check {
-            println!("{}", inputs::display_name(&path));
+            outln!("{}", inputs::display_name(&path));
             code = exit::ERRORS;
         } else if let Err(e) = std::fs::write(&path, formatted) {
             return usage_error(format!("cannot write `{}`: {e}", path.display()));

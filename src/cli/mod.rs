@@ -1,6 +1,22 @@
 //! The `spesc` command line: argument parsing, reading files, choosing
 //! colours and exit codes. Everything else lives in the library stages.
 
+/// `print!` for the command line: a reader that went away (`spesc runs |
+/// head`) ends the command quietly, as it does other command-line tools,
+/// instead of a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!`, likewise.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod check;
 mod explain;
 mod fmt;
@@ -168,4 +184,18 @@ pub fn main() -> ExitCode {
 fn usage_error(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
     exit::USAGE
+}
+
+/// Writes to stdout. Rust ignores SIGPIPE, so a closed pipe is an error
+/// here: nothing more can be shown, so the command ends with success.
+pub fn write_stdout(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(exit::OK.into());
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(exit::USAGE.into());
+    }
 }

@@ -60,7 +60,7 @@ pub fn run_graph(args: GraphArgs, color: bool) -> u8 {
 fn with_plan(file: &std::path::Path, color: bool, show: impl Fn(&Plan) -> String) -> u8 {
     match inputs::compile(file, color, exit::ERRORS) {
         Ok(plan) => {
-            print!("{}", show(&plan));
+            out!("{}", show(&plan));
             exit::OK
         }
         Err(code) => code,

@@ -47,7 +47,7 @@ pub struct JsonLines;
 impl Observer for JsonLines {
     fn event(&self, event: &Event<'_>) {
         if let Ok(line) = serde_json::to_string(event) {
-            println!("{line}");
+            outln!("{line}");
         }
     }
 }

@@ -366,7 +366,7 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
                     }
                 }
                 None if streamed => {}
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
             eprintln!(
                 "run {} succeeded in {} ms{}",

@@ -206,7 +206,7 @@ pub fn runs(args: RunsArgs) -> u8 {
     match store.runs(&filter) {
         Ok(runs) => {
             for run in runs {
-                println!(
+                outln!(
                     "{:<24} {:<20} {:<10} {}  {}",
                     run.id,
                     run.workflow,
@@ -247,14 +247,14 @@ pub fn show(args: ShowArgs) -> u8 {
                 serde_json::to_value(run.totals()).unwrap_or(Value::Null),
             );
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
         return exit::OK;
     }
     let totals = run.totals();
-    println!(
+    outln!(
         "run {} · {} · {} · started {} · {}",
         run.id,
         run.workflow,
@@ -283,18 +283,18 @@ pub fn show(args: ShowArgs) -> u8 {
         if let Some(error) = &r.error {
             line.push_str(&format!(": {error}"));
         }
-        println!("{line}");
+        outln!("{line}");
     }
     let mut closing = format!("{} tokens", totals.tokens.prompt + totals.tokens.completion);
     if let Some(cost) = totals.cost {
         closing.push_str(&format!(" · ${cost:.4}"));
     }
-    println!("{closing}");
+    outln!("{closing}");
     if let Some(Outcome::Failed { step, error }) = &run.outcome {
-        println!("failed at `{step}`: {error}");
+        outln!("failed at `{step}`: {error}");
     }
     if let Some(Outcome::Waiting { step, question }) = &run.outcome {
-        println!("waiting at `{step}`: {question}");
+        outln!("waiting at `{step}`: {question}");
     }
     exit::OK
 }
@@ -323,7 +323,7 @@ pub fn stats(args: StatsArgs) -> u8 {
     };
     let stats = crate::journal::stats::of(&runs);
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&stats).unwrap_or_default()
         );
@@ -333,16 +333,24 @@ pub fn stats(args: StatsArgs) -> u8 {
         let rate = workflow
             .success_rate
             .map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
-        println!(
+        outln!(
             "{} · {} runs · {rate} succeeded",
-            workflow.workflow, workflow.runs
+            workflow.workflow,
+            workflow.runs
         );
-        println!(
+        outln!(
             "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8}",
-            "step", "runs", "ok", "min", "median", "max", "attempts", "tokens"
+            "step",
+            "runs",
+            "ok",
+            "min",
+            "median",
+            "max",
+            "attempts",
+            "tokens"
         );
         for s in workflow.steps {
-            println!(
+            outln!(
                 "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>8.2} {:>8}",
                 s.id,
                 s.count,

@@ -22,16 +22,16 @@ pub fn run(args: Args, color: bool) -> u8 {
             match outcome.failure {
                 None => {
                     passed += 1;
-                    println!("test {} … ok", outcome.name);
+                    outln!("test {} … ok", outcome.name);
                 }
                 Some(reason) => {
                     failed += 1;
-                    println!("test {} … FAILED\n  {reason}", outcome.name);
+                    outln!("test {} … FAILED\n  {reason}", outcome.name);
                 }
             }
         }
     }
-    println!("\n{passed} passed, {failed} failed");
+    outln!("\n{passed} passed, {failed} failed");
     if failed == 0 {
         exit::OK
     } else {

@@ -7,6 +7,7 @@
 //! knows about codespan-reporting.
 
 mod codes;
+mod printable;
 pub mod render;
 
 pub use codes::Code;

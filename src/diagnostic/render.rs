@@ -5,9 +5,11 @@
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, termcolor::Buffer, Config};
+use std::collections::HashMap;
+
 use serde::Serialize;
 
-use super::{Diagnostic, Severity};
+use super::{printable, Diagnostic, Severity};
 use crate::source::{FileId, SourceMap, Span};
 
 /// How `spesc` prints diagnostics (`--format`).
@@ -23,18 +25,19 @@ pub enum Format {
 /// `color` adds ANSI colours; the CLI turns it on only for a terminal.
 pub fn rich(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> String {
     let config = Config::default();
+    let shown = Shown::new(sources, diagnostics);
     let mut out = String::new();
     for diagnostic in diagnostics {
         let converted = to_codespan(diagnostic);
         if color {
             let mut buffer = Buffer::ansi();
-            if term::emit_to_write_style(&mut buffer, &config, sources, &converted).is_ok() {
+            if term::emit_to_write_style(&mut buffer, &config, &shown, &converted).is_ok() {
                 out.push_str(&String::from_utf8_lossy(buffer.as_slice()));
             }
         } else {
             // A span outside its file is a bug upstream; render what we can
             // rather than hide the diagnostic.
-            if term::emit_to_string(&mut out, &config, sources, &converted).is_err() {
+            if term::emit_to_string(&mut out, &config, &shown, &converted).is_err() {
                 out.push_str(&short_line(sources, diagnostic));
                 out.push('\n');
             }
@@ -56,12 +59,13 @@ fn short_line(sources: &SourceMap, diagnostic: &Diagnostic) -> String {
         "{}[{}]: {}",
         diagnostic.severity.as_str(),
         diagnostic.code,
-        diagnostic.message
+        printable::text(&diagnostic.message)
     );
     match diagnostic.primary_span() {
         Some(span) => {
             let place = Place::of(sources, span);
-            format!("{}:{}:{}: {head}", place.file, place.line, place.column)
+            let file = printable::text(&place.file);
+            format!("{file}:{}:{}: {head}", place.line, place.column)
         }
         None => head,
     }
@@ -195,41 +199,70 @@ fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<FileId> {
             } else {
                 cs::Label::secondary
             };
-            make(label.span.file, label.span.range()).with_message(&label.message)
+            make(label.span.file, label.span.range()).with_message(printable::text(&label.message))
         })
         .collect();
     let notes = diagnostic
         .notes
         .iter()
-        .map(|n| format!("note: {n}"))
-        .chain(diagnostic.help.iter().map(|h| format!("help: {h}")))
+        .map(|n| format!("note: {}", printable::text(n)))
+        .chain(
+            diagnostic
+                .help
+                .iter()
+                .map(|h| format!("help: {}", printable::text(h))),
+        )
         .collect();
     cs::Diagnostic::new(severity)
         .with_code(diagnostic.code.as_str())
-        .with_message(&diagnostic.message)
+        .with_message(printable::text(&diagnostic.message))
         .with_labels(labels)
         .with_notes(notes)
 }
 
-impl<'a> Files<'a> for SourceMap {
+/// The files as codespan shows them: names and text made printable
+/// ([`printable`]), lines where they are in the source map.
+struct Shown<'s> {
+    sources: &'s SourceMap,
+    /// Names and texts of the files the diagnostics point into.
+    files: HashMap<FileId, (String, String)>,
+}
+
+impl<'s> Shown<'s> {
+    fn new(sources: &'s SourceMap, diagnostics: &[Diagnostic]) -> Shown<'s> {
+        let mut files = HashMap::new();
+        for label in diagnostics.iter().flat_map(|d| &d.labels) {
+            let id = label.span.file;
+            if let (false, Some(file)) = (files.contains_key(&id), sources.file(id)) {
+                let name = printable::text(&file.name).into_owned();
+                files.insert(id, (name, printable::source(&file.text).into_owned()));
+            }
+        }
+        Shown { sources, files }
+    }
+}
+
+impl<'a> Files<'a> for Shown<'_> {
     type FileId = FileId;
     type Name = &'a str;
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.file(id)
-            .map(|f| f.name.as_str())
+        self.files
+            .get(&id)
+            .map(|(name, _)| name.as_str())
             .ok_or(FilesError::FileMissing)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        self.file(id)
-            .map(|f| f.text.as_str())
+        self.files
+            .get(&id)
+            .map(|(_, text)| text.as_str())
             .ok_or(FilesError::FileMissing)
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
-        let file = self.file(id).ok_or(FilesError::FileMissing)?;
+        let file = self.sources.file(id).ok_or(FilesError::FileMissing)?;
         Ok(file.line_index(byte_index))
     }
 
@@ -238,7 +271,7 @@ impl<'a> Files<'a> for SourceMap {
         id: FileId,
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, FilesError> {
-        let file = self.file(id).ok_or(FilesError::FileMissing)?;
+        let file = self.sources.file(id).ok_or(FilesError::FileMissing)?;
         match file.line_range(line_index) {
             Some(range) => Ok(range),
             // The line just past the end (a span at EOF after a final newline).
