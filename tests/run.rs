@@ -457,6 +457,38 @@ fn a_rate_limit_waits_for_retry_after_then_succeeds() {
 }
 
 #[test]
+fn a_retry_after_past_the_deadline_moves_on_at_once_instead_of_hanging() {
+    // `Retry-After: 999999999` (about 31 years) from the first model; the
+    // second model answers. Neither waits the ask out.
+    let text = format!(
+        "{TWO_MODELS}workflow w() -> string {{
+  step s: string {{ model = first | second  prompt = \"Hi\"  deadline = 5s }}
+  step t: string {{ model = first  prompt = \"Hi\"  deadline = 5s }}
+  return s + t
+}}"
+    );
+    let started = std::time::Instant::now();
+    let script = r#"{
+      "s": [{"status": 429, "retry_after": 999999999, "model": "first"}, {"text": "hello", "model": "second"}],
+      "t": [{"status": 429, "retry_after": 999999999}]
+    }"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "a Retry-After past the deadline was waited"
+    );
+    let s = record.steps.iter().find(|s| s.id == "s").unwrap();
+    assert_eq!(s.model.as_deref(), Some("second"));
+    match &record.outcome {
+        Outcome::Failed { step, error } => {
+            assert_eq!(step, "t");
+            assert!(error.contains("past the step's deadline"), "{error}");
+        }
+        other => panic!("expected `t` to fail, got {other:?}"),
+    }
+}
+
+#[test]
 fn malformed_json_is_retried_with_the_error_fed_back_and_repairs_recorded() {
     let text = format!(
         "{TWO_MODELS}workflow w() -> int {{

@@ -28,6 +28,9 @@ pub mod defaults {
     pub const MAX_ATTEMPTS: u64 = 20;
     /// The most iterations a `loop` may declare.
     pub const MAX_LOOP: u64 = 100;
+    /// The longest a provider's `Retry-After` is waited (10 minutes): a
+    /// longer ask is taken as this, so no reply can stall a run for good.
+    pub const MAX_RETRY_AFTER_MS: u64 = 600_000;
 }
 
 /// Why an attempt failed, as a retry policy's `on` names it.

@@ -134,18 +134,62 @@ fn read_stream(provider: &dyn Provider, body: &str) -> Result<Reply, CallError> 
     streamed.finish()
 }
 
-/// How long the provider asks us to wait: `Retry-After` (seconds), else
-/// OpenAI's `x-ratelimit-reset-*` durations (`1s`, `6m0s`, `20ms`), the
-/// longest of them.
+/// How long the provider asks us to wait: `Retry-After` (seconds, or an
+/// HTTP date), else OpenAI's `x-ratelimit-reset-*` durations (`1s`,
+/// `6m0s`, `20ms`), the longest of them. (The runtime caps what it waits.)
 pub fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(seconds) = text("retry-after").and_then(|v| v.trim().parse::<f64>().ok()) {
-        return Some((seconds * 1000.0) as u64);
+    if let Some(value) = text("retry-after") {
+        if let Ok(seconds) = value.trim().parse::<f64>() {
+            // `as` saturates: a huge or negative number is a huge or no wait.
+            return Some((seconds * 1000.0) as u64);
+        }
+        if let Some(at) = http_date(value) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            return Some(at.saturating_sub(now).saturating_mul(1000));
+        }
     }
     ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"]
         .into_iter()
         .filter_map(|name| text(name).and_then(duration_ms))
         .max()
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, the form RFC 9110 has
+/// servers send) in seconds since 1970.
+fn http_date(text: &str) -> Option<u64> {
+    let mut parts = text.trim().split_ascii_whitespace();
+    let (_weekday, day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if zone != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let mut clock = time.split(':').map(|n| n.parse::<i64>().ok());
+    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    // Days from 1970-01-01 to the date (Howard Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()
 }
 
 /// Gemini says how long to wait in its error body:
@@ -224,6 +268,32 @@ pub fn describe(error: &reqwest::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_an_http_date() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after_ms(&headers), Some(2000));
+        headers.insert("retry-after", "999999999".parse().unwrap());
+        assert_eq!(retry_after_ms(&headers), Some(999_999_999_000));
+        // A date in the past: no wait.
+        headers.insert(
+            "retry-after",
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after_ms(&headers), Some(0));
+        assert_eq!(
+            http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            http_date("Tue, 29 Feb 2028 12:00:00 GMT"),
+            Some(1_835_438_400)
+        );
+        assert_eq!(http_date("tomorrow"), None);
+        assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
+    }
 
     #[test]
     fn statuses_are_classified_with_the_providers_words() {

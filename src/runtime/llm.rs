@@ -6,14 +6,13 @@
 //! call waits for its model's limits ([`super::limits`]) and is answered by
 //! a script entry, the mock, or the provider over HTTP ([`crate::providers`]).
 
-use std::cell::Cell;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::engine::{Answer, Engine};
 use super::frame::Env;
-use super::step::Produced;
+use super::step::{Produced, Tries};
 use super::{Eval, Fault};
 use crate::lang::model::{estimate_tokens, Model, Provider as Api, Tokens};
 use crate::lang::policy::ErrorClass;
@@ -36,7 +35,7 @@ impl<'p> Engine<'p> {
         policy: &'p Policy,
         env: &Env,
         id: &str,
-        tries: &Cell<u64>,
+        tries: &Tries,
     ) -> Eval<Produced> {
         let ty = node.ty.clone().unwrap_or(Type::String);
         let prompt = self.compose(llm, &ty, env, id).await?;
@@ -68,14 +67,14 @@ impl<'p> Engine<'p> {
                 if n > 1 {
                     tokio::time::sleep(self.backoff(policy, id, n).max(wait)).await;
                 }
-                tries.set(tries.get() + 1);
+                tries.count.set(tries.count.get() + 1);
                 let mut sent = prompt.clone();
                 if let Some(problem) = &feedback {
                     sent.user
                         .push_str(&format!("\n\nYour previous reply was rejected: {problem}"));
                 }
                 let reply = self
-                    .call_model(node, &ty, env, id, attempt, &sent, tries.get())
+                    .call_model(node, &ty, env, id, attempt, &sent, tries.count.get())
                     .await;
                 let (text, counted) = match reply {
                     Ok(Ok(reply)) => reply,
@@ -86,7 +85,18 @@ impl<'p> Engine<'p> {
                             // model slows down; the breaker is for failures.
                             CallError::RateLimit { retry_after_ms } => {
                                 if let Some(ms) = retry_after_ms {
-                                    wait = Duration::from_millis(*ms);
+                                    let asked = Duration::from_millis(*ms);
+                                    match tries.provider_wait(asked) {
+                                        Ok(capped) => wait = capped,
+                                        // This model cannot answer in
+                                        // time; the next one may.
+                                        Err(why) => {
+                                            let said = error.message(&model.name, provider);
+                                            last = format!("{said}: {why}");
+                                            self.rejected(id, &last);
+                                            continue 'models;
+                                        }
+                                    }
                                     self.limits.pause(attempt.model, wait);
                                 }
                             }

@@ -7,6 +7,8 @@
 use std::cell::Cell;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use serde_json::Value;
 
 use super::engine::{Answer, Done, Engine};
@@ -14,7 +16,7 @@ use super::frame::Env;
 use super::value::conform;
 use super::{Eval, Fault, Stop};
 use crate::journal::record::StepStatus;
-use crate::lang::policy::ErrorClass;
+use crate::lang::policy::{defaults, ErrorClass};
 use crate::lang::value::{render, truthy};
 use crate::plan::instance::{call_prefix, plan_id};
 use crate::plan::types::Type;
@@ -22,6 +24,36 @@ use crate::plan::{Action, Node, Policy};
 
 /// What the attempts of a step gave.
 pub type Produced = (Value, Option<Answer>);
+
+/// A step's attempts so far, and when its deadline passes.
+pub struct Tries {
+    pub count: Cell<u64>,
+    pub deadline: Option<Instant>,
+}
+
+impl Tries {
+    fn new(deadline_ms: Option<u64>) -> Tries {
+        Tries {
+            count: Cell::new(0),
+            deadline: deadline_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
+        }
+    }
+
+    /// How long to wait when the other side asks for `asked`
+    /// (`Retry-After`): at most [`defaults::MAX_RETRY_AFTER_MS`]; an error
+    /// when the wait would outlast the step's deadline, since no attempt
+    /// could follow it.
+    pub fn provider_wait(&self, asked: Duration) -> Result<Duration, String> {
+        let wait = asked.min(Duration::from_millis(defaults::MAX_RETRY_AFTER_MS));
+        match self.deadline {
+            Some(deadline) if Instant::now() + wait >= deadline => Err(format!(
+                "asked to wait {} ms, past the step's deadline",
+                asked.as_millis()
+            )),
+            _ => Ok(wait),
+        }
+    }
+}
 
 impl<'p> Engine<'p> {
     pub async fn step(&self, node: &'p Node, env: &Env, id: &str) -> Eval<Done> {
@@ -44,7 +76,7 @@ impl<'p> Engine<'p> {
         self.options
             .events
             .send(super::events::Event::StepStarted { id });
-        let tries = Cell::new(0);
+        let tries = Tries::new(policy.deadline_ms);
         let attempts = self.attempts(node, policy, env, id, &tries);
         let outcome = match policy.deadline_ms {
             Some(ms) => tokio::time::timeout(Duration::from_millis(ms), attempts)
@@ -52,7 +84,8 @@ impl<'p> Engine<'p> {
                 .unwrap_or_else(|_| Err(Fault::Error(format!("its deadline of {ms} ms passed")))),
             None => attempts.await,
         };
-        self.ended(policy, env, id, outcome, tries.get()).await
+        self.ended(policy, env, id, outcome, tries.count.get())
+            .await
     }
 
     /// How the attempts ended, as the step's outcome.
@@ -108,7 +141,7 @@ impl<'p> Engine<'p> {
         policy: &'p Policy,
         env: &Env,
         id: &str,
-        tries: &Cell<u64>,
+        tries: &Tries,
     ) -> Eval<Produced> {
         match &node.action {
             Action::Llm(llm) => self.llm_attempts(node, llm, policy, env, id, tries).await,
@@ -127,7 +160,7 @@ impl<'p> Engine<'p> {
         policy: &'p Policy,
         env: &Env,
         id: &str,
-        tries: &Cell<u64>,
+        tries: &Tries,
     ) -> Eval<Produced> {
         let ty = node.ty.clone().unwrap_or(Type::Json);
         let mut last = String::new();
@@ -136,7 +169,7 @@ impl<'p> Engine<'p> {
             if attempt > 1 {
                 tokio::time::sleep(self.backoff(policy, id, attempt).max(wait)).await;
             }
-            tries.set(attempt);
+            tries.count.set(attempt);
             let act = self.act(node, env, id, &ty);
             let produced = match policy.timeout_ms {
                 Some(ms) => tokio::time::timeout(Duration::from_millis(ms), act)
@@ -154,7 +187,11 @@ impl<'p> Engine<'p> {
                     message,
                     wait_ms,
                 }) => {
-                    wait = Duration::from_millis(wait_ms.unwrap_or(0));
+                    let asked = Duration::from_millis(wait_ms.unwrap_or(0));
+                    wait = match tries.provider_wait(asked) {
+                        Ok(wait) => wait,
+                        Err(why) => return Err(Fault::Error(format!("{message}: {why}"))),
+                    };
                     (class, message)
                 }
                 Err(other) => return Err(other),
@@ -241,5 +278,28 @@ impl<'p> Engine<'p> {
         let mock = crate::providers::mock::mix(crate::providers::mock::seed(id, ""), attempt);
         let unit = (mock % 10_000) as f64 / 10_000.0;
         Duration::from_millis(policy.retry.delay_ms(attempt, unit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_providers_wait_is_capped_and_never_outlasts_the_deadline() {
+        let unbounded = Tries::new(None);
+        let forever = Duration::from_secs(999_999_999);
+        let cap = Duration::from_millis(defaults::MAX_RETRY_AFTER_MS);
+        assert_eq!(unbounded.provider_wait(forever), Ok(cap));
+        assert_eq!(
+            unbounded.provider_wait(Duration::from_secs(2)),
+            Ok(Duration::from_secs(2))
+        );
+        let bounded = Tries::new(Some(5_000));
+        assert_eq!(
+            bounded.provider_wait(Duration::from_secs(1)),
+            Ok(Duration::from_secs(1))
+        );
+        assert!(bounded.provider_wait(Duration::from_secs(6)).is_err());
     }
 }
