@@ -586,3 +586,27 @@ fn control_characters_in_a_file_reach_the_terminal_escaped() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_empty_key_variable_counts_as_not_set() {
+    let routing = example("complexity_routing.spes");
+    let dir = std::env::temp_dir().join(format!("spesc-cli-empty-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args(["run", &routing, "--input", "request=x"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("ANTHROPIC_API_KEY", "")
+        .env("OPENAI_API_KEY", "  ")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "API keys are not set: `ANTHROPIC_API_KEY` (model `strong`), `OPENAI_API_KEY` (model `fast`)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

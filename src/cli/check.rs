@@ -41,7 +41,8 @@ pub fn run(args: Args, color: bool) -> u8 {
     };
     let options = crate::check::Options {
         env: args.env.then(|| {
-            Box::new(|name: &str| std::env::var_os(name).is_some()) as crate::check::IsSet
+            Box::new(|name: &str| crate::providers::key_from_env(name).is_some())
+                as crate::check::IsSet
         }),
     };
     let diagnostics =

@@ -249,9 +249,6 @@ fn choose_workflow(plan: &Plan, asked: Option<&str>) -> Result<String, String> {
     }
 }
 
-/// Which models can be called: the mock always (and every model with
-/// `--mock`), Ollama (no key), and the others when their key variable is
-/// set (or they need none). Refused before any step runs, naming the models.
 /// Refuses a run, before any call, when a key it needs is not set: every
 /// missing variable named with the models that need it. Keys are not
 /// needed under `--mock` or `--replay`, which send nothing.
@@ -260,7 +257,7 @@ pub fn keys_available(plan: &Plan) -> Result<(), String> {
         .into_iter()
         .map(|m| plan.model(m))
         .filter_map(|m| Some((m.key_env.as_deref()?, m.name.as_str())))
-        .filter(|(variable, _)| std::env::var_os(variable).is_none())
+        .filter(|(variable, _)| crate::providers::key_from_env(variable).is_none())
         .collect();
     missing.sort();
     missing.dedup();

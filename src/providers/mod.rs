@@ -264,3 +264,12 @@ pub fn blank(text: &str, secret: &str) -> String {
     }
     text
 }
+
+/// The API key in `variable`, if it holds one: a variable set to nothing
+/// (or to blanks) is as good as unset, and is reported as such rather than
+/// sent as an empty key.
+pub fn key_from_env(variable: &str) -> Option<String> {
+    std::env::var(variable)
+        .ok()
+        .filter(|key| !key.trim().is_empty())
+}

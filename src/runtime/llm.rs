@@ -252,9 +252,9 @@ impl<'p> Engine<'p> {
     /// call (none under `--replay`, which sends nothing).
     fn key(&self, model: &Model) -> Result<Option<String>, CallError> {
         match &model.key_env {
-            Some(variable) if self.options.replay.is_none() => std::env::var(variable)
+            Some(variable) if self.options.replay.is_none() => providers::key_from_env(variable)
                 .map(Some)
-                .map_err(|_| CallError::Permanent(format!("`{variable}` is not set"))),
+                .ok_or_else(|| CallError::Permanent(format!("`{variable}` is not set"))),
             _ => Ok(None),
         }
     }
