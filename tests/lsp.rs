@@ -189,3 +189,29 @@ fn an_editor_gets_diagnostics_hover_and_definitions() {
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_message_claiming_terabytes_is_refused_not_allocated() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"Content-Length: 99999999999999\r\n\r\n{\"jsonrpc\":\"2.0\"}")
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.code().is_some(),
+        "killed by a signal: {stderr}"
+    );
+    assert!(
+        stderr.contains("refused a message of 99999999999999 bytes"),
+        "{stderr}"
+    );
+}

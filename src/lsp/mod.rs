@@ -9,6 +9,7 @@
 
 mod convert;
 mod symbols;
+mod transport;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ use crate::source::SourceMap;
 
 /// Serves one editor over stdin and stdout until it says `exit`.
 pub fn serve() -> Result<(), String> {
-    let (connection, threads) = Connection::stdio();
+    let (connection, threads) = transport::stdio();
     let capabilities = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
@@ -45,9 +46,12 @@ pub fn serve() -> Result<(), String> {
         .map_err(|e| format!("the editor did not initialize: {e}"))?;
     Server::default().main_loop(&connection)?;
     drop(connection);
-    threads
+    // The reader may be blocked on stdin after `exit`; only the writer,
+    // which flushes the last replies, is waited for.
+    let [_reader, writer] = threads;
+    writer
         .join()
-        .map_err(|e| format!("the connection broke: {e}"))
+        .map_err(|_| "the connection to the editor broke".to_string())
 }
 
 /// The documents the editor has open, by path.
