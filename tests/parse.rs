@@ -51,3 +51,28 @@ fn layout_is_insignificant() {
         dump::dump_without_spans(&b.file)
     );
 }
+
+/// A file saved with CRLF line endings means what it means with LF: no
+/// `\r` reaches a prompt, in `"…"` or `"""…"""` strings.
+#[test]
+fn crlf_line_endings_are_insignificant() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "spes") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lf = syntax::parse(Default::default(), &text);
+        let crlf = syntax::parse(Default::default(), &text.replace('\n', "\r\n"));
+        assert!(crlf.diagnostics.is_empty(), "{}", path.display());
+        assert_eq!(
+            dump::dump_without_spans(&lf.file),
+            dump::dump_without_spans(&crlf.file),
+            "{}",
+            path.display()
+        );
+    }
+    let crlf = "workflow w() -> string {\r\n  let a = \"one\r\ntwo\"\r\n  let b = \"\"\"\r\n    three\r\n    four\r\n  \"\"\"\r\n  return a + b\r\n}\r\n";
+    let dumped = dump::dump_without_spans(&syntax::parse(Default::default(), crlf).file);
+    assert!(!dumped.contains("\\r"), "{dumped}");
+}

@@ -133,8 +133,12 @@ fn removed_bytes(
     }
     if lines.len() > 1 && lines.last().is_some_and(is_blank) {
         let last = lines.pop().unwrap_or_default();
-        // The line break before the closing `"""` goes with it.
-        removed.push(last.start.saturating_sub(1)..last.end);
+        // The line break before the closing `"""` goes with it, CR too.
+        let mut from = last.start.saturating_sub(1);
+        if from > content.start && source.as_bytes().get(from - 1) == Some(&b'\r') {
+            from -= 1;
+        }
+        removed.push(from..last.end);
     }
 
     let indent = lines
@@ -181,10 +185,18 @@ fn kept(source: &str, range: std::ops::Range<usize>, removed: &[std::ops::Range<
         .collect()
 }
 
+/// Escapes processed, and line endings as written made `\n` (a file
+/// saved with CRLF must not put `\r` into prompts; `\r` written as an
+/// escape stays).
 fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
+    let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
+        if c == '\r' {
+            chars.next_if_eq(&'\n');
+            out.push('\n');
+            continue;
+        }
         if c != '\\' {
             out.push(c);
             continue;
