@@ -64,6 +64,7 @@ extern crate alloc;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod files;
 pub mod journal;
 pub mod lang;
 pub mod lsp;

@@ -610,3 +610,91 @@ fn an_empty_key_variable_counts_as_not_set() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A project folder with `main.spes` (its text given) and `inside.md`.
+fn confined_project(name: &str, main: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("spesc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("project")).unwrap();
+    std::fs::write(dir.join("secret.md"), "the secret text").unwrap();
+    std::fs::write(
+        dir.join("secret.spes"),
+        "model leaked { provider = mock }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("project/inside.md"), "fine").unwrap();
+    std::fs::write(dir.join("project/main.spes"), main).unwrap();
+    dir
+}
+
+fn check_in(dir: &Path, file: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args(["check", file])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn links_and_imports_cannot_leave_the_project_from_any_working_directory() {
+    let main = "import \"../secret.spes\"\nimport \"/etc/passwd\"\ncomponent up = file(\"../secret.md\")\ncomponent linked = file(\"link.md\")\ncomponent fine = file(\"inside.md\")\n";
+    let dir = confined_project("confined", main);
+    std::os::unix::fs::symlink(dir.join("secret.md"), dir.join("project/link.md")).unwrap();
+    // From above the project and from inside it: the project is
+    // `main.spes`'s folder either way.
+    for (cwd, file) in [
+        (dir.clone(), "project/main.spes"),
+        (dir.join("project"), "main.spes"),
+    ] {
+        let output = check_in(&cwd, file);
+        let shown = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{shown}");
+        assert!(
+            shown.contains("import `../secret.spes` is outside the project"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("import `/etc/passwd` is outside the project"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("component file `../secret.md` is outside the project"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("component file `link.md` is outside the project"),
+            "{shown}"
+        );
+        assert!(!shown.contains("inside.md"), "{shown}");
+        assert!(
+            !shown.contains("root:") && !shown.contains("leaked"),
+            "{shown}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_source_that_is_not_a_regular_file_is_refused() {
+    let dir = confined_project("fifo", "import \"pipe.spes\"\n");
+    let made = Command::new("mkfifo")
+        .arg(dir.join("project/pipe.spes"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let output = check_in(&dir, "project/main.spes");
+    assert!(
+        stderr(&output).contains("not a regular file"),
+        "{}",
+        stderr(&output)
+    );
+    let zero = check_in(&dir, "/dev/zero");
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        stderr(&zero).contains("not a regular file"),
+        "{}",
+        stderr(&zero)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

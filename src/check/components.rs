@@ -78,12 +78,15 @@ impl<'a> Checker<'a> {
         path: &PlainString,
     ) -> Result<ComponentFile, FileProblem> {
         let full = super::program::normalize(&base.join(&path.value));
-        let project = super::program::normalize(project);
-        if Path::new(&path.value).is_absolute() || !full.starts_with(&project) {
+        let inside = self
+            .loader
+            .resolve(&full)
+            .starts_with(self.loader.resolve(project));
+        if Path::new(&path.value).is_absolute() || !inside {
             return Err(FileProblem::ComponentOutside {
                 at: path.span,
                 path: path.value.clone(),
-                project: self.loader.display(&project),
+                project: self.loader.display(project),
             });
         }
         let (_, text) =

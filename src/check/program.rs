@@ -18,6 +18,13 @@ pub trait Loader {
     fn display(&self, path: &Path) -> String {
         path.display().to_string()
     }
+
+    /// Where `path` really is, to hold it against the project directory:
+    /// absolute and, for a loader that reads the file system, with its
+    /// links resolved (so a link cannot lead out of the project).
+    fn resolve(&self, path: &Path) -> PathBuf {
+        normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
 }
 
 /// A loader for text already in memory: every read fails.
@@ -84,7 +91,11 @@ pub(crate) fn load(
         by_path: HashMap::new(),
     };
     for (id, path) in roots {
-        let dir = parent(path);
+        // The root file's directory, wherever spesc runs from.
+        let dir = match parent(path) {
+            dir if dir.as_os_str().is_empty() => PathBuf::from("."),
+            dir => dir,
+        };
         state.add(sources, *id, path.clone(), dir);
     }
     // Follow imports breadth-first; `files` grows as we go.
@@ -140,6 +151,19 @@ impl State {
             let path = base.join(&import.path.value);
             if let Some(id) = self.by_path.get(&normalize(&path)) {
                 resolved.push(*id);
+                continue;
+            }
+            let project = loader.resolve(&project_dir);
+            if !loader.resolve(&path).starts_with(&project) {
+                // Not read at all: its lines must not reach a message.
+                self.program.problems.push(
+                    FileProblem::ImportOutside {
+                        at: import.path.span,
+                        path: import.path.value.clone(),
+                        project: loader.display(&project_dir),
+                    }
+                    .into(),
+                );
                 continue;
             }
             match loader.read(&path) {

@@ -44,6 +44,27 @@ impl crate::check::Loader for FsLoader {
     fn display(&self, path: &Path) -> String {
         display_name(path)
     }
+
+    /// Links resolved as far as the path exists: a file not there yet is
+    /// where its nearest existing folder really is.
+    fn resolve(&self, path: &Path) -> PathBuf {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let absolute = crate::check::program::normalize(&absolute);
+        let mut missing = Vec::new();
+        let mut existing = absolute.as_path();
+        loop {
+            if let Ok(real) = std::fs::canonicalize(existing) {
+                return missing.iter().rev().fold(real, |p, part| p.join(part));
+            }
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    missing.push(name.to_os_string());
+                    existing = parent;
+                }
+                _ => return absolute,
+            }
+        }
+    }
 }
 
 fn collect_spes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
@@ -60,23 +81,8 @@ fn collect_spes(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// Source offsets are 32-bit; nobody writes a 4 GiB workflow.
-const MAX_FILE: u64 = u32::MAX as u64;
-
 fn read(path: &Path) -> Result<String, String> {
-    let fail = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
-    let size = std::fs::metadata(path).map_err(fail)?.len();
-    if size > MAX_FILE {
-        return Err(format!("`{}` is larger than 4 GiB", path.display()));
-    }
-    let bytes = std::fs::read(path).map_err(fail)?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "`{}` is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
+    crate::files::read_text(path, crate::files::SOURCE_LIMIT)
 }
 
 /// The path as a person in the working directory would type it.
@@ -88,6 +94,11 @@ pub fn display_name(path: &Path) -> String {
             absolute.strip_prefix(&cwd).ok().map(Path::to_path_buf)
         })
         .unwrap_or_else(|| path.to_path_buf());
+    let relative = crate::check::program::normalize(&relative);
+    if relative.as_os_str().is_empty() {
+        // The working directory itself.
+        return ".".to_string();
+    }
     relative.display().to_string()
 }
 

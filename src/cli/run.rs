@@ -160,7 +160,8 @@ pub fn run(args: Args, color: bool) -> u8 {
         Ok(store) => store,
         Err(message) => return usage_error(message),
     };
-    let source = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let source =
+        crate::files::read_text(&args.file, crate::files::SOURCE_LIMIT).unwrap_or_default();
     let file = std::fs::canonicalize(&args.file).unwrap_or(args.file.clone());
     let new = NewRun {
         workflow: workflow.clone(),
@@ -335,14 +336,12 @@ fn read_inputs(
 }
 
 fn read_script(path: &Path) -> Result<Script, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = crate::files::read_text(path, crate::files::DATA_LIMIT)?;
     Script::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 fn read_object(path: &Path) -> Result<Map<String, Value>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = crate::files::read_text(path, crate::files::DATA_LIMIT)?;
     match serde_json::from_str(&text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(format!("`{}` must hold a JSON object", path.display())),

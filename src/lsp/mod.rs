@@ -246,7 +246,7 @@ impl Loader for Server {
         if let Some((_, text)) = self.open.get(path) {
             return Ok((name, text.clone()));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let text = crate::files::read_text(path, crate::files::SOURCE_LIMIT)?;
         Ok((name, text))
     }
 }

@@ -87,8 +87,8 @@ pub struct Replayer {
 
 impl Replayer {
     pub fn load(path: &Path) -> Result<Replayer, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the recording `{}`: {e}", path.display()))?;
+        let text = crate::files::read_text(path, crate::files::RECORDING_LIMIT)
+            .map_err(|e| format!("the recording: {e}"))?;
         let exchanges = text
             .lines()
             .enumerate()

@@ -12,6 +12,13 @@ pub(crate) enum FileProblem {
         path: String,
         reason: String,
     },
+    /// E0103: an import that leaves the project directory (the root
+    /// file's), links resolved.
+    ImportOutside {
+        at: Span,
+        path: String,
+        project: String,
+    },
     /// E0103: files that import each other; `links` are the imports that
     /// close the cycle (where, and the file imported), `files` its names.
     ImportCycle {
@@ -55,6 +62,13 @@ impl FileProblem {
                     .note(reason.clone())
                     .help("import paths are relative to the importing file")
             }
+            FileProblem::ImportOutside { at, path, project } => Diagnostic::new(
+                Code::E0103,
+                format!("import `{path}` is outside the project"),
+            )
+            .primary(*at, "this path leaves the project directory")
+            .note(format!("the project directory is `{project}`"))
+            .help("keep imported files under the directory of the file `spesc` was given"),
             FileProblem::ImportCycle { links, files } => {
                 let links: Vec<(Span, String)> = links
                     .iter()
