@@ -146,6 +146,7 @@ impl State {
                 _ => None,
             })
             .collect();
+        let project = loader.resolve(&project_dir);
         let mut resolved = Vec::new();
         for import in imports {
             let path = base.join(&import.path.value);
@@ -153,7 +154,6 @@ impl State {
                 resolved.push(*id);
                 continue;
             }
-            let project = loader.resolve(&project_dir);
             if !loader.resolve(&path).starts_with(&project) {
                 // Not read at all: its lines must not reach a message.
                 self.program.problems.push(
