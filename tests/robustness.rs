@@ -126,3 +126,43 @@ fn pathological_inputs() {
         assert_well_formed(&text);
     }
 }
+
+/// Parses and checks `text` on its own thread, failing if that takes more
+/// than a generous `budget`: nesting costs time in proportion to its size,
+/// so 200 levels take milliseconds (an exponential parse took 17 s for 20).
+fn well_formed_within(text: String, budget: std::time::Duration) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let size = text.len();
+    std::thread::spawn(move || {
+        assert_well_formed(&text);
+        let _ = done.send(());
+    });
+    assert!(
+        finished.recv_timeout(budget).is_ok(),
+        "a {size}-byte nested input took over {budget:?} to check"
+    );
+}
+
+#[test]
+fn nested_blocks_parse_in_linear_time() {
+    let depth = 200;
+    let nested = |open: &str, close: &str| {
+        format!(
+            "workflow w(c: bool, xs: int[], k: int) -> int {{ let v = {}1{} return v }}",
+            open.repeat(depth),
+            close.repeat(depth)
+        )
+    };
+    for text in [
+        nested("if c { ", " } else { 2 }"),
+        nested("if c { 1 } else if c { ", " }"),
+        nested("match k { 1 => { ", " } _ => 2 }"),
+        nested("match k { 1 => ", ", _ => 2 }"),
+        nested("len(for x in xs { ", " })"),
+        // The same, each block's value wrong: recovery is linear too.
+        nested("if c { @ ", " } else { 2 }"),
+        nested("if c {\n let = 1\n ", "\n} else { 2 }"),
+    ] {
+        well_formed_within(text, std::time::Duration::from_secs(20));
+    }
+}

@@ -164,6 +164,7 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         | Rule::postfix
         | Rule::primary
         | Rule::statement
+        | Rule::block_value
         | Rule::step_action
         | Rule::clause
         | Rule::known_clause

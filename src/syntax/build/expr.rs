@@ -288,8 +288,17 @@ fn for_expr(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<ExprKind> {
 pub(super) fn block(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Block> {
     let span = ctx.span(&pair);
     let mut members: Vec<_> = kids(&pair).collect();
-    let value = members.pop()?;
+    let value = members.pop_if(|last| last.as_rule() == Rule::expr);
+    let last = members.last().map(|member| ctx.span(member));
     let stmts = stmt::statements(ctx, members.into_iter());
+    let Some(value) = value else {
+        let close = Span {
+            start: span.end.saturating_sub(1),
+            ..span
+        };
+        ctx.errors.push(SyntaxError::NoBlockValue { close, last });
+        return None;
+    };
     let value = expr(ctx, value)?;
     Some(Block {
         stmts,

@@ -171,6 +171,16 @@ impl SyntaxError {
             SyntaxError::NumberTooLarge { span } => d("number too large".to_string())
                 .primary(*span, "does not fit")
                 .note("integers are 64-bit; durations may be at most about 30,000 years"),
+            SyntaxError::NoBlockValue { close, last } => {
+                let diagnostic = d("this block has no value".to_string())
+                    .primary(*close, "expected the block's value before this `}`");
+                match last {
+                    Some(last) => diagnostic.secondary(*last, "the block ends with this statement"),
+                    None => diagnostic,
+                }
+                .note("a block's value is the expression it ends with")
+                .help("write the value last: `{ step a: string { … }  a }`")
+            }
             SyntaxError::TooDeep { span } => d("expression nested too deeply".to_string())
                 .primary(*span, "the parser gives up here")
                 .note(

@@ -213,6 +213,9 @@ pub(super) enum SyntaxError {
     UnclosedTag { span: Span, kind: TagKind },
     /// `///` before something that is not documented
     MisplacedDoc { span: Span },
+    /// `if ok { step x: string { … } } else { "" }`: a block's last
+    /// member is not an expression.
+    NoBlockValue { close: Span, last: Option<Span> },
     /// `deadline = 10m` after the first step
     SettingAfterStatement { span: Span },
     /// `99999999999999999999`
