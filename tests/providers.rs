@@ -674,6 +674,30 @@ fn a_reply_cut_by_the_token_limit_says_so() {
 }
 
 #[test]
+fn a_reply_over_the_size_limit_fails_as_it_streams_in() {
+    let long = (OPENAI.reply)(&"x".repeat(5000));
+    let streamed = (OPENAI.stream)(&"x".repeat(5000));
+    let server = Server::start(vec![Answer::json(200, long), streamed]);
+    let options = RunOptions {
+        reach: Arc::new(spesc::runtime::reach::Reach {
+            max_response_bytes: 4096,
+            ..Default::default()
+        }),
+        ..RunOptions::default()
+    };
+    for stream in ["", "stream = true"] {
+        let text = judge(&OPENAI, &server, stream);
+        let record = run_with(&text, "judge", json!({"text": "hi"}), &options);
+        assert!(
+            failure(&record).ends_with("the answer is over 4 KiB (`--max-response-size`)"),
+            "{stream}: {}",
+            failure(&record)
+        );
+        assert_eq!(record.steps[0].attempts, 1, "not retried");
+    }
+}
+
+#[test]
 fn a_recording_replays_without_the_network_and_refuses_an_unseen_request() {
     let dir = std::env::temp_dir().join(format!("spesc-providers-record-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -884,6 +908,57 @@ fn no_key_appears_in_output_records_or_recordings_whatever_fails() {
         7,
         "every failed run is in the journal"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_key_echoed_in_a_successful_reply_is_redacted_from_result_events_journal_and_recording() {
+    let dir = std::env::temp_dir().join(format!("spesc-providers-echo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A key with characters JSON escapes: the reply carries it escaped
+    // once (in the body) and twice (in the model's JSON inside the body).
+    let key = r#"sk-"quoted"\back/slash-0123456789"#;
+    let verdict = json!({"mood": "calm", "reason": format!("your key is {key}")});
+    let server = Server::start(vec![Answer::json(
+        200,
+        (OPENAI.reply)(&verdict.to_string()),
+    )]);
+    let file = dir.join("echo.spes");
+    let text = judge(&OPENAI, &server, "").replace(KEY_VARIABLE, "SPESC_ECHO_KEY");
+    std::fs::write(&file, text).unwrap();
+    let recording = dir.join("echo.jsonl");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--input",
+            "text=hi",
+            "--events",
+            "json",
+        ])
+        .args(["--record", recording.to_str().unwrap()])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("SPESC_ECHO_KEY", key)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("your key is [redacted]"), "{stdout}");
+    let mut kept = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    kept += &std::fs::read_to_string(&recording).unwrap();
+    for entry in std::fs::read_dir(dir.join(".spes")).unwrap() {
+        kept += &String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let shown = spesc_in(&dir, &["show", "last", "--json"]);
+    assert!(shown.status.success(), "the run is shown");
+    kept += &String::from_utf8_lossy(&shown.stdout);
+    // The key's tail is distinctive in every escaped form.
+    assert!(!kept.contains("slash-0123456789"), "the key leaks: {kept}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

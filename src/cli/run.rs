@@ -12,10 +12,12 @@ use super::{exit, inputs, usage_error};
 use crate::journal::record::{Outcome, RunRecord};
 use crate::journal::sqlite::Sqlite;
 use crate::journal::{Journal, NewRun, RunStore};
+use crate::lang::size::parse_size;
 use crate::plan::{Action, Context, Plan};
 use crate::providers::recording::{Recorder, Replayer};
 use crate::providers::script::Script;
 use crate::runtime::events::Events;
+use crate::runtime::reach::{Allowed, Reach, DEFAULT_MAX_REDIRECTS};
 use crate::runtime::{parse_input, RunOptions};
 
 #[derive(clap::Args, Debug)]
@@ -66,7 +68,49 @@ pub struct Args {
     output: Output,
 
     #[command(flatten)]
+    network: Network,
+
+    #[command(flatten)]
     state: State,
+}
+
+/// Where `fetch` may connect and how much an answer may hold (`run` and
+/// `resume`).
+#[derive(clap::Args, Debug)]
+pub struct Network {
+    /// Let `fetch` reach only this host (`api.example.com`,
+    /// `*.example.com`) or address or network (`10.0.0.0/8`); repeat for
+    /// more. Without it, fetch reaches any address but link-local ones
+    /// (169.254.0.0/16, fe80::/10: cloud metadata services).
+    #[arg(long = "fetch-allow", value_name = "HOST|CIDR")]
+    allow: Vec<Allowed>,
+
+    /// Redirects a fetch follows.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REDIRECTS)]
+    max_redirects: usize,
+
+    /// Follow no redirects: a fetch that is redirected fails.
+    #[arg(long, conflicts_with = "max_redirects")]
+    no_redirects: bool,
+
+    /// The most a fetched body or a model's reply may hold (`512KiB`,
+    /// `16MiB`); a bigger one fails the step as it streams in.
+    #[arg(long, value_name = "SIZE", default_value = "32MiB", value_parser = parse_size)]
+    max_response_size: u64,
+}
+
+impl Network {
+    pub fn reach(&self) -> Arc<Reach> {
+        Arc::new(Reach {
+            allow: self.allow.clone(),
+            max_redirects: if self.no_redirects {
+                0
+            } else {
+                self.max_redirects
+            },
+            max_response_bytes: self.max_response_size,
+        })
+    }
 }
 
 /// Where a run's result and progress go (`run` and `resume`).
@@ -187,6 +231,7 @@ pub fn run(args: Args, color: bool) -> u8 {
         record,
         replay,
         no_cache: args.no_cache,
+        reach: args.network.reach(),
         ..RunOptions::default()
     };
     execute(

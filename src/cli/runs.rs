@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::run::{execute, Output, State};
+use super::run::{execute, Network, Output, State};
 use super::{exit, inputs, usage_error};
 use crate::journal::record::{Outcome, StepStatus};
 use crate::journal::{RunFilter, RunStore, StoredRun};
@@ -18,6 +18,8 @@ pub struct ResumeArgs {
     run: String,
     #[command(flatten)]
     output: Output,
+    #[command(flatten)]
+    network: Network,
     #[command(flatten)]
     state: State,
 }
@@ -66,6 +68,7 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
         resumed,
         mock_all: run.mock,
         events: args.output.observer(),
+        reach: args.network.reach(),
         ..RunOptions::default()
     };
     execute(

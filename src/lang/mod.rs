@@ -1,7 +1,8 @@
 //! The language's fixed vocabulary, which every stage shares: the built-in
 //! functions ([`functions`]), the operators ([`ops`]), how values read in
 //! prompts and conditions ([`value`]), retry policies and the built-in
-//! defaults ([`policy`]), and model settings ([`model`]).
+//! defaults ([`policy`]), model settings ([`model`]) and sizes
+//! ([`size`]).
 //!
 //! Nothing here knows about source text, the checker or the runtime: the
 //! checker types against these definitions, lowering copies them into the
@@ -12,4 +13,5 @@ pub mod functions;
 pub mod model;
 pub mod ops;
 pub mod policy;
+pub mod size;
 pub mod value;

@@ -22,13 +22,15 @@ pub struct Raw {
     pub body: String,
 }
 
-/// Sends `request` and reads the whole answer. With `idle`, the answer's
-/// head and every chunk of its body must come within that time: a stream
-/// that stalls fails with a timeout instead of hanging.
+/// Sends `request` and reads the whole answer, at most `limit` bytes of
+/// it. With `idle`, the answer's head and every chunk of its body must
+/// come within that time: a stream that stalls fails with a timeout
+/// instead of hanging.
 pub async fn send(
     client: &reqwest::Client,
     request: &Request,
     idle: Option<Duration>,
+    limit: u64,
 ) -> Result<Raw, CallError> {
     let mut builder = client
         .post(&request.url)
@@ -48,19 +50,42 @@ pub async fn send(
         .to_string();
     let status = response.status().as_u16();
     let retry_after_ms = retry_after_ms(headers);
-    let mut body = Vec::new();
-    while let Some(chunk) = within(idle, response.chunk())
-        .await?
-        .map_err(|e| failed("the reply broke off", &e))?
-    {
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(&mut response, idle, limit).await?;
     Ok(Raw {
         status,
         content_type,
         retry_after_ms,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
+}
+
+/// The body of `response` as it arrives, refused as soon as it holds more
+/// than `limit` bytes (a server may send without end).
+pub async fn read_body(
+    response: &mut reqwest::Response,
+    idle: Option<Duration>,
+    limit: u64,
+) -> Result<Vec<u8>, CallError> {
+    let too_big = || {
+        CallError::Permanent(format!(
+            "the answer is over {} (`--max-response-size`)",
+            crate::lang::size::show_size(limit)
+        ))
+    };
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = within(idle, response.chunk())
+        .await?
+        .map_err(|e| failed("the reply broke off", &e))?
+    {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `future`, or a timeout error when `idle` passes first.

@@ -255,14 +255,40 @@ impl CallError {
 }
 
 /// `text` with every occurrence of `secret` (and of its last word, the key
-/// of a `Bearer key` header) blanked.
+/// of a `Bearer key` header) blanked, however it is written.
 pub fn blank(text: &str, secret: &str) -> String {
     let key = secret.rsplit(' ').next().unwrap_or(secret);
-    let mut text = text.replace(secret, "[redacted]");
+    let mut forms = written_forms(secret);
     if key.len() >= 8 {
-        text = text.replace(key, "[redacted]");
+        forms.extend(written_forms(key));
     }
-    text
+    // The longest first: a more escaped form contains a less escaped one's
+    // tail, and blanking that first would leave the rest of the key.
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.iter().fold(text.to_string(), |text, form| {
+        text.replace(form, "[redacted]")
+    })
+}
+
+/// The ways `secret` can be written in what spesc keeps: as is, and
+/// JSON-escaped once per level of nesting — a reply body is JSON, the
+/// model's text in it may be JSON again, and a recording line wraps both.
+fn written_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_string()];
+    for _ in 0..3 {
+        let last = &forms[forms.len() - 1];
+        let quoted = serde_json::to_string(last).unwrap_or_default();
+        let escaped = quoted
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(last)
+            .to_string();
+        if escaped == *last {
+            break;
+        }
+        forms.push(escaped);
+    }
+    forms
 }
 
 /// The API key in `variable`, if it holds one: a variable set to nothing

@@ -31,8 +31,10 @@ pub struct Engine<'p> {
     pub approvals: RefCell<HashMap<String, Value>>,
     /// Held while a person is asked on the terminal.
     pub terminal: tokio::sync::Mutex<()>,
-    /// The run's pooled HTTP client, made on first use.
+    /// The run's pooled HTTP clients, made on first use: the models' and
+    /// fetch's (which resolves and redirects within `--fetch-allow`).
     http: OnceCell<Result<reqwest::Client, String>>,
+    fetch_http: OnceCell<Result<reqwest::Client, String>>,
     /// How many nodes have completed: each slot keeps its place.
     order: Cell<u64>,
     /// Why each rejected attempt of an instance was rejected.
@@ -86,6 +88,7 @@ impl<'p> Engine<'p> {
             approvals: RefCell::new(options.approvals.clone()),
             terminal: tokio::sync::Mutex::new(()),
             http: OnceCell::new(),
+            fetch_http: OnceCell::new(),
             order: Cell::new(0),
             retried: RefCell::new(HashMap::new()),
         }
@@ -151,6 +154,14 @@ impl<'p> Engine<'p> {
                     .build()
                     .map_err(|e| format!("cannot start the HTTP client: {e}"))
             })
+            .as_ref()
+            .map_err(|e| Fault::Error(e.clone()))
+    }
+
+    /// The pooled HTTP client of the run's `fetch` steps.
+    pub fn fetch_http(&self) -> Eval<&reqwest::Client> {
+        self.fetch_http
+            .get_or_init(|| super::reach::Reach::client(&self.options.reach))
             .as_ref()
             .map_err(|e| Fault::Error(e.clone()))
     }

@@ -22,7 +22,7 @@ use crate::plan::types::Type;
 use crate::plan::{fingerprint, Attempt, Llm, Node, Policy};
 use crate::providers::mock::{self, Hints};
 use crate::providers::script::Scripted;
-use crate::providers::{self, http, CallError, Prompt};
+use crate::providers::{self, blank, http, CallError, Prompt};
 
 /// A model's reply text and the tokens the provider counted.
 type Reply = (String, Option<Tokens>);
@@ -230,7 +230,8 @@ impl<'p> Engine<'p> {
                     .idle_timeout_ms
                     .filter(|_| model.stream)
                     .map(Duration::from_millis);
-                match http::send(self.http()?, &request, idle).await {
+                let limit = self.options.reach.max_response_bytes;
+                match http::send(self.http()?, &request, idle, limit).await {
                     Ok(raw) => raw,
                     Err(error) => return Ok(Err(error)),
                 }
@@ -242,9 +243,12 @@ impl<'p> Engine<'p> {
                 .map_err(Fault::Error)?;
         }
         let reply = http::read(api, &raw, model.stream);
+        // A server may echo the key back, in an error or in the reply
+        // itself; neither reaches the result, the events or the journal.
         Ok(match (reply, &request.secret) {
             (Err(error), Some((_, secret))) => Err(error.without(secret)),
-            (reply, _) => reply.map(|r| (r.text, r.tokens)),
+            (Ok(reply), Some((_, secret))) => Ok((blank(&reply.text, secret), reply.tokens)),
+            (reply, None) => reply.map(|r| (r.text, r.tokens)),
         })
     }
 

@@ -21,6 +21,7 @@ mod lenient;
 mod limits;
 mod llm;
 mod prompt;
+pub mod reach;
 mod step;
 mod testing;
 pub mod value;
@@ -131,6 +132,8 @@ pub struct RunOptions {
     pub approvals: HashMap<String, Value>,
     /// `--no-cache`: call models even where an answer is kept.
     pub no_cache: bool,
+    /// Where fetch may connect and how much any answer may hold.
+    pub reach: Arc<reach::Reach>,
 }
 
 /// Runs `workflow` of `plan` with `inputs` (typed by [`parse_input`];

@@ -1,6 +1,8 @@
-//! `fetch`: an HTTP request with the run's pooled client. A 429 or 5xx, a
-//! dropped connection and a timeout may pass on another try; any other
-//! status fails the step.
+//! `fetch`: an HTTP request with the run's pooled fetch client, which
+//! reaches any address but a link-local one unless `--fetch-allow` says
+//! what it may reach (see `runtime::reach`). A 429 or 5xx, a dropped
+//! connection and a timeout may pass on another try; any other status, a
+//! refused address and a body over the size limit fail the step.
 
 use serde_json::Value;
 
@@ -8,9 +10,10 @@ use crate::lang::policy::ErrorClass;
 use crate::lang::value::render;
 use crate::plan::types::Type;
 use crate::plan::Fetch;
-use crate::providers::http;
+use crate::providers::{http, CallError};
 use crate::runtime::engine::Engine;
 use crate::runtime::frame::Env;
+use crate::runtime::reach;
 use crate::runtime::{Eval, Fault};
 
 impl<'p> Engine<'p> {
@@ -18,7 +21,12 @@ impl<'p> Engine<'p> {
         let url = self.text(&fetch.url, env).await?;
         let method = reqwest::Method::from_bytes(fetch.method.as_bytes())
             .map_err(|_| Fault::Error(format!("`{}` is not an HTTP method", fetch.method)))?;
-        let mut request = self.http()?.request(method, &url);
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| Fault::Error(format!("`{url}` is not a URL: {e}")))?;
+        if let Some(why) = self.options.reach.refusal(&parsed) {
+            return Err(Fault::Error(format!("cannot fetch `{url}`: {why}")));
+        }
+        let mut request = self.fetch_http()?.request(method, parsed);
         for (key, value) in self.pairs(fetch.headers.as_ref(), env).await? {
             request = request.header(key, value);
         }
@@ -35,7 +43,7 @@ impl<'p> Engine<'p> {
             };
         }
         let _caps = env.frame.caps.acquire().await;
-        let response = request.send().await.map_err(|e| transport(&url, &e))?;
+        let mut response = request.send().await.map_err(|e| transport(&url, &e))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             // The providers' classes: 429 and 5xx may pass on another try.
@@ -50,7 +58,21 @@ impl<'p> Engine<'p> {
                 },
             });
         }
-        let text = response.text().await.map_err(|e| transport(&url, &e))?;
+        let limit = self.options.reach.max_response_bytes;
+        let body =
+            http::read_body(&mut response, None, limit)
+                .await
+                .map_err(|error| match error {
+                    CallError::Server(why) => Fault::Retryable {
+                        class: ErrorClass::ServerError,
+                        message: format!("`{url}`: {why}"),
+                        wait_ms: None,
+                    },
+                    CallError::Timeout(why) => Fault::timeout(format!("`{url}`: {why}")),
+                    CallError::Permanent(why) => Fault::Error(format!("`{url}`: {why}")),
+                    CallError::RateLimit { .. } => Fault::Error(format!("`{url}`: rate limited")),
+                })?;
+        let text = String::from_utf8_lossy(&body).into_owned();
         Ok(match ty.unwrap_optional() {
             Type::String => Value::String(text),
             // JSON when it is JSON; a `json` step may also hold plain text.
@@ -78,7 +100,9 @@ impl<'p> Engine<'p> {
 /// A request that got no answer: a timeout or a dropped connection may
 /// pass on another try.
 fn transport(url: &str, error: &reqwest::Error) -> Fault {
-    if error.is_timeout() {
+    if let Some(refused) = reach::refusal_in(error) {
+        Fault::Error(format!("cannot fetch `{url}`: {refused}"))
+    } else if error.is_timeout() {
         Fault::timeout(format!("`{url}` did not answer in time"))
     } else if error.is_connect() || error.is_request() || error.is_body() {
         Fault::Retryable {
