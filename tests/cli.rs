@@ -33,6 +33,37 @@ fn every_example_checks_clean() {
 }
 
 #[test]
+fn a_terminal_is_shown_the_first_hundred_diagnostics_and_told_how_many_more() {
+    let dir = std::env::temp_dir().join(format!("spesc-cli-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.spes");
+    let lines: String = (0..150).map(|i| format!("type T{i} = x\n")).collect();
+    std::fs::write(&file, lines).unwrap();
+    let file = file.to_str().unwrap();
+    let count = |output: &Output| stderr(output).matches("error[E0001]").count();
+
+    let rich = spesc(&["check", file]);
+    assert_eq!(rich.status.code(), Some(1));
+    assert_eq!(count(&rich), 100, "{}", stderr(&rich));
+    assert!(stderr(&rich).ends_with(
+        "note: 50 more not shown (50 errors, 0 warnings); \
+         `spesc check --max-diagnostics 0` shows them all\n150 errors, 0 warnings\n"
+    ));
+
+    let short = spesc(&["check", "--format", "short", "--max-diagnostics", "3", file]);
+    assert_eq!(count(&short), 3, "{}", stderr(&short));
+    assert!(stderr(&short).contains("note: 147 more not shown"));
+
+    let all = spesc(&["check", "--max-diagnostics", "0", file]);
+    assert_eq!(count(&all), 150);
+    assert!(!stderr(&all).contains("more not shown"));
+
+    let json = spesc(&["check", "--format", "json", file]);
+    assert_eq!(stdout(&json).matches("\"code\": \"E0001\"").count(), 150);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn errors_exit_1_with_rich_output_and_a_summary() {
     let output = spesc(&["check", "tests/ui/syntax/unknown_clause.spes"]);
     assert_eq!(output.status.code(), Some(1));

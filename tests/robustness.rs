@@ -166,3 +166,14 @@ fn nested_blocks_parse_in_linear_time() {
         well_formed_within(text, std::time::Duration::from_secs(20));
     }
 }
+
+/// Each bad line is parsed again to say what is wrong with it; that must
+/// cost the line, not the rest of the file (64,000 took minutes).
+#[test]
+fn sixty_four_thousand_bad_lines_are_reported_in_linear_time() {
+    let lines = 32_000;
+    let items: String = (0..lines).map(|i| format!("type T{i} = x\n")).collect();
+    let statements: String = (0..lines).map(|i| format!("  let v{i} = @ ;\n")).collect();
+    let text = format!("{items}workflow w() -> int {{\n{statements}  1\n}}\n");
+    well_formed_within(text, std::time::Duration::from_secs(60));
+}

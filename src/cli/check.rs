@@ -18,6 +18,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Rich)]
     format: Format,
 
+    /// Print at most this many diagnostics, rich or short (0: all); the
+    /// count at the end and `--format json` always cover every one.
+    #[arg(long, value_name = "N", default_value_t = render::MOST_SHOWN)]
+    max_diagnostics: usize,
+
     /// Also report models whose API key variable is not set (W0507).
     #[arg(long)]
     env: bool,
@@ -49,12 +54,19 @@ pub fn run(args: Args, color: bool) -> u8 {
         crate::check::check(&mut sources, &files, &inputs::FsLoader, &options).diagnostics;
     match args.format {
         Format::Rich => {
-            eprint!("{}", render::rich(&sources, &diagnostics, color));
+            let most = args.max_diagnostics;
+            eprint!(
+                "{}",
+                render::rich_at_most(&sources, &diagnostics, color, most)
+            );
             if !diagnostics.is_empty() {
                 eprintln!("{}", render::summary(&diagnostics));
             }
         }
-        Format::Short => eprint!("{}", render::short(&sources, &diagnostics)),
+        Format::Short => eprint!(
+            "{}",
+            render::short_at_most(&sources, &diagnostics, args.max_diagnostics)
+        ),
         Format::Json => out!("{}", render::json(&sources, &diagnostics)),
     }
     if diagnostics.iter().any(|d| d.is_error()) {

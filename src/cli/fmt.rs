@@ -30,7 +30,12 @@ pub fn run(args: Args, color: bool) -> u8 {
         if parsed.has_errors() {
             eprint!(
                 "{}",
-                crate::diagnostic::render::rich(&sources, &parsed.diagnostics, color)
+                crate::diagnostic::render::rich_at_most(
+                    &sources,
+                    &parsed.diagnostics,
+                    color,
+                    crate::diagnostic::render::MOST_SHOWN,
+                )
             );
             eprintln!(
                 "error: `{}` does not parse; it was not formatted",

@@ -112,7 +112,12 @@ pub fn compile(file: &Path, color: bool, on_errors: u8) -> Result<crate::plan::P
     if !compiled.diagnostics.is_empty() {
         eprint!(
             "{}",
-            crate::diagnostic::render::rich(&sources, &compiled.diagnostics, color)
+            crate::diagnostic::render::rich_at_most(
+                &sources,
+                &compiled.diagnostics,
+                color,
+                crate::diagnostic::render::MOST_SHOWN,
+            )
         );
     }
     match compiled.plan {

@@ -46,6 +46,44 @@ pub fn rich(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> Str
     out
 }
 
+/// How many diagnostics a terminal is shown unless asked for more: past
+/// the first hundred, more only bury the first, which is the one to fix,
+/// and a file of bad lines could print for minutes.
+pub const MOST_SHOWN: usize = 100;
+
+/// [`rich`] for the first `most` diagnostics (all of them when `most` is
+/// 0), then a line that says how many were left out.
+pub fn rich_at_most(
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+    color: bool,
+    most: usize,
+) -> String {
+    let (shown, left_out) = first(diagnostics, most);
+    rich(sources, shown, color) + &left_out
+}
+
+/// [`short`] for the first `most` diagnostics, as [`rich_at_most`].
+pub fn short_at_most(sources: &SourceMap, diagnostics: &[Diagnostic], most: usize) -> String {
+    let (shown, left_out) = first(diagnostics, most);
+    short(sources, shown) + &left_out
+}
+
+/// The first `most` diagnostics and the line that counts the rest (empty
+/// when none is left out).
+fn first(diagnostics: &[Diagnostic], most: usize) -> (&[Diagnostic], String) {
+    if most == 0 || diagnostics.len() <= most {
+        return (diagnostics, String::new());
+    }
+    let (shown, rest) = diagnostics.split_at(most);
+    let line = format!(
+        "note: {} more not shown ({}); `spesc check --max-diagnostics 0` shows them all\n",
+        rest.len(),
+        summary(rest)
+    );
+    (shown, line)
+}
+
 /// `file:line:col: error[E0001]: message`, one line per diagnostic.
 pub fn short(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     diagnostics

@@ -97,22 +97,16 @@ impl<'s> Ctx<'s> {
             return;
         }
         super::errors::enable_detail();
-        let start = pair.as_span().start();
+        let (start, end) = (pair.as_span().start(), pair.as_span().end());
         let error = self
-            .reparse_from_line_start(start, recovery)
-            .unwrap_or_else(
-                || match SpesParser::parse(recovery.rule(), &self.source[start..]) {
-                    Err(error) => SyntaxError::from_pest(
-                        &error,
-                        self.file,
-                        self.source,
-                        start,
-                        Some(recovery),
-                    ),
-                    // The member parses on its own: what follows it is the problem.
-                    Ok(_) => SyntaxError::from_recovery(self.file, self.source, span, recovery),
-                },
-            );
+            .reparse_from_line_start(start, end, recovery)
+            .unwrap_or_else(|| match self.reparse(recovery, start, end) {
+                Err(error) => {
+                    SyntaxError::from_pest(&error, self.file, self.source, start, Some(recovery))
+                }
+                // The member parses on its own: what follows it is the problem.
+                Ok(_) => SyntaxError::from_recovery(self.file, self.source, span, recovery),
+            });
         self.errors.push(error);
     }
 }
@@ -122,7 +116,12 @@ impl Ctx<'_> {
     /// the line ended too early (`join(xs, ", "` parsed as `join`). Parsing
     /// the line from its start again finds the real problem, if it lies at
     /// or after where the bad part starts.
-    fn reparse_from_line_start(&self, start: usize, recovery: Recovery) -> Option<SyntaxError> {
+    fn reparse_from_line_start(
+        &self,
+        start: usize,
+        end: usize,
+        recovery: Recovery,
+    ) -> Option<SyntaxError> {
         let line_start = self.source[..start].rfind('\n').map_or(0, |i| i + 1);
         let indent = self.source[line_start..start].len()
             - self.source[line_start..start].trim_start().len();
@@ -130,14 +129,47 @@ impl Ctx<'_> {
         if member_start == start {
             return None;
         }
-        let error = SpesParser::parse(recovery.rule(), &self.source[member_start..]).err()?;
-        let at = member_start
-            + match error.location {
-                pest::error::InputLocation::Pos(p) | pest::error::InputLocation::Span((p, _)) => p,
-            };
+        let error = self.reparse(recovery, member_start, end).err()?;
+        let at = member_start + error_at(&error);
         (at >= start).then(|| {
             SyntaxError::from_pest(&error, self.file, self.source, member_start, Some(recovery))
         })
+    }
+
+    /// Parses the member at `from` on its own, as [`Recovery::rule`]. pest
+    /// builds an error by scanning back from the end of its input, so an
+    /// error in the rest of the file costs the rest of the file, and a file
+    /// of bad lines costs its length squared. The parse first gets the
+    /// text up to `end`, where the bad line ends; only when it fails at
+    /// that cut, or gets through, can the text past it matter, and only
+    /// then does it get the rest of the file (a parse that gets through is
+    /// cheap whatever its input).
+    fn reparse(
+        &self,
+        recovery: Recovery,
+        from: usize,
+        end: usize,
+    ) -> Result<(), Box<pest::error::Error<Rule>>> {
+        let parse = |to: usize| {
+            SpesParser::parse(recovery.rule(), &self.source[from..to])
+                .map(drop)
+                .map_err(Box::new)
+        };
+        let end = end.clamp(from, self.source.len());
+        let cut = parse(end);
+        let settled = matches!(&cut, Err(error) if error_at(error) < end - from);
+        if settled || end == self.source.len() {
+            cut
+        } else {
+            parse(self.source.len())
+        }
+    }
+}
+
+/// Where in its input a pest error is.
+fn error_at(error: &pest::error::Error<Rule>) -> usize {
+    match error.location {
+        pest::error::InputLocation::Pos(p) | pest::error::InputLocation::Span((p, _)) => p,
     }
 }
 
