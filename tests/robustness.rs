@@ -177,3 +177,88 @@ fn sixty_four_thousand_bad_lines_are_reported_in_linear_time() {
     let text = format!("{items}workflow w() -> int {{\n{statements}  1\n}}\n");
     well_formed_within(text, std::time::Duration::from_secs(60));
 }
+
+/// Nesting the parse tree keeps flat still nests the AST: each construct
+/// has a limit with a diagnostic, and `run` refuses what `check` does
+/// (10,000 nested `{% if %}` passed `check` and crashed `run`; 50,000
+/// crashed both, as did 50,000 `?` or `[]` and 3,000 nested calls).
+#[test]
+fn every_construct_has_a_depth_limit_that_check_and_run_share() {
+    let dir = std::env::temp_dir().join(format!("spesc-depth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let step = |ty: &str, prompt: &str| {
+        format!(
+            "model m {{ provider = mock }}\n\
+             workflow w(c: bool) -> {ty} {{\n  step s: {ty} {{ model = m  prompt = \"\"\"\n{prompt}\n\"\"\" }}\n  return s\n}}\n"
+        )
+    };
+    let tags = |n: usize| format!("{}x{}", "{% if c %}".repeat(n), "{% end %}".repeat(n));
+    let mut calls: String = "model m { provider = mock }\n".into();
+    for i in 0..3000 {
+        calls += &format!(
+            "workflow w{i}(c: bool) -> int {{ step y: int = call w{}(c = c) return y }}\n",
+            i + 1
+        );
+    }
+    calls +=
+        "workflow w3000(c: bool) -> int { step s: int { model = m  prompt = \"x\" } return s }\n";
+    let only = &[][..];
+    let cases = [
+        (
+            "tags_10k",
+            step("string", &tags(10_000)),
+            only,
+            "template tags nested too deeply",
+        ),
+        (
+            "tags_50k",
+            step("string", &tags(50_000)),
+            only,
+            "template tags nested too deeply",
+        ),
+        (
+            "optional",
+            step(&format!("string{}", "?".repeat(50_000)), "x"),
+            only,
+            "type nested too deeply",
+        ),
+        (
+            "lists",
+            step(&format!("string{}", "[]".repeat(50_000)), "x"),
+            only,
+            "type nested too deeply",
+        ),
+        (
+            "calls",
+            calls,
+            &["--workflow", "w0"][..],
+            "calls nest 3000 deep from `w0`",
+        ),
+    ];
+    for (name, text, choose, message) in cases {
+        let file = dir.join(format!("{name}.spes"));
+        std::fs::write(&file, &text).unwrap();
+        well_formed_within(text, std::time::Duration::from_secs(60));
+        let run: Vec<&str> = ["run", "--input", "c=true"]
+            .into_iter()
+            .chain(choose.iter().copied())
+            .collect();
+        // `check` exits 1 for a file with errors; `run` refuses it with 2.
+        for (command, code) in [(vec!["check"], 1), (run, 2)] {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_spesc"))
+                .args(&command)
+                .arg(&file)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(code),
+                "{name} {command:?}: {stderr}"
+            );
+            assert!(stderr.contains(message), "{name} {command:?}: {stderr}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

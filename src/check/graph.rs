@@ -1,4 +1,5 @@
-//! Cycles in graphs: imports (E0103), steps (E0301), workflow calls (E0402).
+//! Cycles in graphs: imports (E0103), steps (E0301), workflow calls (E0402);
+//! and how deep calls nest (E0402).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
@@ -112,7 +113,13 @@ where
     None
 }
 
-/// Which workflow calls which, and where: recursion is refused (E0402).
+/// The most `call`s one run may have open inside one another. Each is a
+/// level of the runtime's stack (a thousand overflowed it), and a real
+/// workflow nests a few.
+pub const MAX_CALL_DEPTH: usize = 64;
+
+/// Which workflow calls which, and where: recursion and calls nested
+/// deeper than [`MAX_CALL_DEPTH`] are refused (E0402).
 #[derive(Default)]
 pub(crate) struct CallGraph {
     /// Workflows in declaration order: (name, where its name is declared).
@@ -131,7 +138,11 @@ impl CallGraph {
                 .map(|(_, to, _)| to.as_str())
                 .collect()
         };
-        for cycle in cycles(&order, callees) {
+        let cycles = cycles(&order, callees);
+        if cycles.is_empty() {
+            self.report_depth(out);
+        }
+        for cycle in cycles {
             let links = cycle
                 .iter()
                 .enumerate()
@@ -150,6 +161,81 @@ impl CallGraph {
         }
     }
 }
+
+impl CallGraph {
+    /// The longest chain of nested calls, if it is longer than
+    /// [`MAX_CALL_DEPTH`], from the first workflow that starts one. Only
+    /// for a graph without cycles.
+    fn report_depth(&self, out: &mut Vec<Problem>) {
+        let below = self.longest_chains();
+        let deepest = self
+            .workflows
+            .iter()
+            .filter_map(|(name, _)| below.get(name.as_str()).map(|b| (name.as_str(), *b)))
+            .fold(None, |best: Option<(&str, Below)>, (name, b)| match best {
+                Some((_, kept)) if kept.0 >= b.0 => best,
+                _ => Some((name, b)),
+            });
+        let Some((root, (depth, Some(first)))) = deepest else {
+            return;
+        };
+        if depth <= MAX_CALL_DEPTH {
+            return;
+        }
+        let mut chain = vec![root.to_string()];
+        let mut next = Some(first);
+        while let Some(call) = next {
+            let (_, callee, _) = &self.calls[call];
+            chain.push(callee.clone());
+            next = below.get(callee.as_str()).and_then(|(_, n)| *n);
+        }
+        out.push(
+            FlowProblem::CallsTooDeep {
+                at: self.calls[first].2,
+                depth,
+                chain,
+            }
+            .into(),
+        );
+    }
+
+    /// For each workflow, how many calls nest below it at most and the
+    /// first call on that chain: a post-order walk with its own stack, so
+    /// a long chain does not recurse.
+    fn longest_chains(&self) -> HashMap<&str, Below> {
+        let mut calls_of: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (caller, _, _)) in self.calls.iter().enumerate() {
+            calls_of.entry(caller.as_str()).or_default().push(i);
+        }
+        let known: HashSet<&str> = self.workflows.iter().map(|(n, _)| n.as_str()).collect();
+        let mut below: HashMap<&str, Below> = HashMap::new();
+        for (root, _) in &self.workflows {
+            let mut stack = vec![(root.as_str(), false)];
+            while let Some((name, callees_done)) = stack.pop() {
+                if below.contains_key(name) {
+                    continue;
+                }
+                let calls = calls_of.get(name).map(Vec::as_slice).unwrap_or(&[]);
+                if !callees_done {
+                    stack.push((name, true));
+                    let callees = calls.iter().map(|&i| self.calls[i].1.as_str());
+                    stack.extend(callees.filter(|c| known.contains(c)).map(|c| (c, false)));
+                    continue;
+                }
+                let longest = calls
+                    .iter()
+                    .filter_map(|&i| below.get(self.calls[i].1.as_str()).map(|b| (b.0 + 1, i)))
+                    .max_by_key(|(depth, _)| *depth);
+                below.insert(name, longest.map_or((0, None), |(d, i)| (d, Some(i))));
+            }
+        }
+        below
+    }
+}
+
+/// How many calls nest below a workflow at most, and the first call on
+/// that chain (an index into [`CallGraph::calls`]).
+type Below = (usize, Option<usize>);
 
 #[cfg(test)]
 mod tests {

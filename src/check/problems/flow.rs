@@ -25,6 +25,13 @@ pub(crate) enum FlowProblem {
         links: Vec<Link>,
         cycle: Vec<String>,
     },
+    /// E0402: calls nested deeper than a run may go (`chain`: the
+    /// workflows from the first caller to the last callee).
+    CallsTooDeep {
+        at: Span,
+        depth: usize,
+        chain: Vec<String>,
+    },
     /// E0302: a step read in one arm of a `match` that runs only in another.
     OtherArm {
         at: Span,
@@ -99,6 +106,28 @@ impl FlowProblem {
                     .note(round_trip(cycle))
                     .note("every run must end, so a workflow may not reach itself through `call`")
                     .help("repeat work with a bounded `loop` instead")
+            }
+            CallsTooDeep { at, depth, chain } => {
+                let max = crate::check::graph::MAX_CALL_DEPTH;
+                let shown = if chain.len() > 6 {
+                    let (head, tail) = (&chain[..3], &chain[chain.len() - 2..]);
+                    format!("{} → … → {}", head.join(" → "), tail.join(" → "))
+                } else {
+                    chain.join(" → ")
+                };
+                Diagnostic::new(
+                    Code::E0402,
+                    format!("calls nest {depth} deep from `{}`", chain[0]),
+                )
+                .primary(
+                    *at,
+                    format!("this call starts a chain of {depth} nested calls"),
+                )
+                .note(format!("the chain: {shown}"))
+                .note(format!(
+                    "a run holds at most {max} calls inside one another"
+                ))
+                .help("call the inner workflows one after another from one workflow, or merge them")
             }
             OtherArm { at, name, declared } => {
                 Diagnostic::new(Code::E0302, format!("`{name}` can never have run here"))

@@ -12,7 +12,7 @@ use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::super::ast::*;
-use super::super::errors::{Recovery, SyntaxError};
+use super::super::errors::{Nesting, Recovery, SyntaxError};
 use super::super::parser::Rule;
 use super::{kids, stmt, template, Ctx};
 use crate::source::Span;
@@ -52,6 +52,7 @@ pub(super) fn expr(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Expr> {
         let span = ctx.span(&pair);
         ctx.errors.push(SyntaxError::TooDeep {
             span: span.shrink_to_start(),
+            nesting: Nesting::Expression,
         });
         return None;
     }
@@ -336,31 +337,45 @@ fn arg(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Arg> {
     })
 }
 
+/// The most `[]`, `?` and `map<…>` one type may have around its name.
+/// Every pass over types recurses once per level, and a model's JSON
+/// reply for a type is at least as deep as the type (serde_json refuses
+/// replies nested over 128 levels), so the bound sits well below that.
+const MAX_TYPE_LEVELS: usize = 32;
+
 /// `string`, `Outline[]`, `map<int>?`
 pub(super) fn type_expr(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<TypeExpr> {
     let start = ctx.span(&pair).shrink_to_start();
     let mut parts = kids(&pair);
     let atom = parts.next()?;
     let inner = kids(&atom).next()?;
-    let mut ty = match inner.as_rule() {
+    let (mut ty, mut levels) = match inner.as_rule() {
         Rule::map_type => {
             let span = ctx.span(&inner);
             let element = type_expr(ctx, kids(&inner).next()?)?;
-            TypeExpr {
-                kind: TypeKind::Map(Box::new(element)),
-                span,
-            }
+            let levels = type_levels(&element) + 1;
+            let kind = TypeKind::Map(Box::new(element));
+            (TypeExpr { kind, span }, levels)
         }
         _ => {
             let name = ctx.ident(&inner);
-            TypeExpr {
+            let ty = TypeExpr {
                 span: name.span,
                 kind: TypeKind::Named(name),
-            }
+            };
+            (ty, 0)
         }
     };
     for suffix in parts {
         let span = start.to(ctx.span(&suffix));
+        levels += 1;
+        if levels > MAX_TYPE_LEVELS {
+            ctx.errors.push(SyntaxError::TooDeep {
+                span: ctx.span(&suffix),
+                nesting: Nesting::Type,
+            });
+            return None;
+        }
         let inner = Box::new(ty);
         let kind = match suffix.as_str() {
             "?" => TypeKind::Optional(inner),
@@ -368,7 +383,28 @@ pub(super) fn type_expr(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<TypeE
         };
         ty = TypeExpr { kind, span };
     }
+    if levels > MAX_TYPE_LEVELS {
+        // Only a `map<…>` gets here: its `map` is the level too many.
+        let start = ty.span.start as usize;
+        let map = Span::new(ty.span.file, start, start + 3);
+        ctx.errors.push(SyntaxError::TooDeep {
+            span: map,
+            nesting: Nesting::Type,
+        });
+        return None;
+    }
     Some(ty)
+}
+
+/// How many `[]`, `?` and `map<…>` are around the name in `ty`.
+fn type_levels(ty: &TypeExpr) -> usize {
+    let mut levels = 0;
+    let mut ty = ty;
+    while let TypeKind::Optional(inner) | TypeKind::List(inner) | TypeKind::Map(inner) = &ty.kind {
+        levels += 1;
+        ty = inner;
+    }
+    levels
 }
 
 /// Underscores separate digit groups: `10_000`.

@@ -19,7 +19,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::{self, Comment, Doc, Ident};
-use super::errors::{Recovery, SyntaxError};
+use super::errors::{Nesting, Recovery, SyntaxError};
 use super::parser::{Rule, SpesParser};
 use super::Parsed;
 use crate::source::{FileId, Span};
@@ -206,9 +206,10 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
         ..ast::File::default()
     };
     match SpesParser::parse(Rule::file, text) {
-        Ok(pairs) if let Some(at) = too_deep(&pairs) => {
+        Ok(pairs) if let Some((at, nesting)) = too_deep(&pairs) => {
             ctx.errors.push(SyntaxError::TooDeep {
                 span: Span::new(file, at, at),
+                nesting,
             });
         }
         Ok(pairs) => {
@@ -251,24 +252,58 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
     }
 }
 
-/// The builders recurse once per level of the parse tree, so a tree deeper
-/// than this is refused before building: 1,000 levels is about 500 nested
-/// parentheses, far more than any real workflow, and safe on a 2 MiB stack.
+/// The builders recurse once per level of the parse tree, and every later
+/// pass once per level of the AST, so a tree deeper than this is refused
+/// before building: 1,000 levels is about 500 nested parentheses, far more
+/// than any real workflow, and safe on a 2 MiB stack.
 const MAX_DEPTH: usize = 1000;
 
-/// Where the parse tree first gets deeper than [`MAX_DEPTH`], found without
-/// recursion by walking the token stream.
-fn too_deep(pairs: &pest::iterators::Pairs<'_, Rule>) -> Option<usize> {
+/// The levels that an open `{% if %}` or `{% for %}` adds. The parse tree
+/// keeps tags flat, but the template builder nests each one a level deeper
+/// in the AST, so each counts as a pair of parentheses (two levels of the
+/// tree) would.
+const FLAT_LEVEL: usize = 2;
+
+/// Where the parse tree, with the template tags it keeps flat counted in,
+/// first gets deeper than [`MAX_DEPTH`], and what is nested there; found
+/// without recursion by walking the token stream.
+fn too_deep(pairs: &pest::iterators::Pairs<'_, Rule>) -> Option<(usize, Nesting)> {
     let mut depth = 0usize;
+    // The levels each open string's tags have added, innermost last: they
+    // close with it.
+    let mut flat: Vec<usize> = Vec::new();
     for token in pairs.clone().tokens() {
         match token {
-            pest::Token::Start { pos, .. } => {
+            pest::Token::Start { rule, pos } => {
                 depth += 1;
+                match (rule, flat.last_mut()) {
+                    (Rule::string, _) => flat.push(0),
+                    (Rule::tag_if | Rule::tag_for, Some(open)) => {
+                        *open += FLAT_LEVEL;
+                        depth += FLAT_LEVEL;
+                    }
+                    // A stray `{% end %}` closes nothing (and is reported).
+                    (Rule::tag_end, Some(open)) if *open >= FLAT_LEVEL => {
+                        *open -= FLAT_LEVEL;
+                        depth -= FLAT_LEVEL;
+                    }
+                    _ => {}
+                }
                 if depth > MAX_DEPTH {
-                    return Some(pos.pos());
+                    // Inside a string with tags open, they keep it deep.
+                    let nesting = match flat.last() {
+                        Some(open) if *open > 0 => Nesting::Template,
+                        _ => Nesting::Expression,
+                    };
+                    return Some((pos.pos(), nesting));
                 }
             }
-            pest::Token::End { .. } => depth -= 1,
+            pest::Token::End { rule, .. } => {
+                depth -= 1;
+                if rule == Rule::string {
+                    depth -= flat.pop().unwrap_or(0);
+                }
+            }
         }
     }
     None

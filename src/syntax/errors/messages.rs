@@ -181,12 +181,7 @@ impl SyntaxError {
                 .note("a block's value is the expression it ends with")
                 .help("write the value last: `{ step a: string { … }  a }`")
             }
-            SyntaxError::TooDeep { span } => d("expression nested too deeply".to_string())
-                .primary(*span, "the parser gives up here")
-                .note(
-                    "spesc accepts about 500 levels of nesting and 128 operators in one expression",
-                )
-                .help("split it with `let` bindings"),
+            SyntaxError::TooDeep { span, nesting } => too_deep(*span, *nesting),
             SyntaxError::TooLarge { span, stack_mib } => d("file too large to parse".to_string())
                 .primary(*span, "in this file")
                 .note(format!(
@@ -197,5 +192,26 @@ impl SyntaxError {
                 .primary(*span, detail.clone())
                 .note("this is a bug in spesc; please report it with this file"),
         }
+    }
+}
+
+fn too_deep(span: Span, nesting: Nesting) -> Diagnostic {
+    let d = |message: &str| Diagnostic::new(Code::E0001, message.to_string());
+    match nesting {
+        Nesting::Expression => d("expression nested too deeply")
+            .primary(span, "the parser gives up here")
+            .note("spesc accepts about 500 levels of nesting and 128 operators in one expression")
+            .help("split it with `let` bindings"),
+        Nesting::Template => d("template tags nested too deeply")
+            .primary(span, "this tag is one level too many")
+            .note(
+                "spesc accepts about 500 levels of nesting; each open `{% if %}` or \
+                 `{% for %}` is one, and so is whatever it sits in",
+            )
+            .help("build the inner part in a `let` and interpolate it with `{{ … }}`"),
+        Nesting::Type => d("type nested too deeply")
+            .primary(span, "this is one level too many")
+            .note("spesc accepts 32 levels of `[]`, `?` and `map<…>` in one type")
+            .help("no real type needs this many: remove the extra ones, or give an inner part a `type` of its own"),
     }
 }

@@ -80,6 +80,17 @@ impl TagKind {
     }
 }
 
+/// What was nested too deeply ([`SyntaxError::TooDeep`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Nesting {
+    /// Parentheses, blocks, operators, lists: the parse tree itself.
+    Expression,
+    /// `{% if %}` and `{% for %}` inside one another.
+    Template,
+    /// `[]`, `?` and `map<…>` around a type.
+    Type,
+}
+
 /// Where a bad line was found, and so what it should have been.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Recovery {
@@ -221,7 +232,7 @@ pub(super) enum SyntaxError {
     /// `99999999999999999999`
     NumberTooLarge { span: Span },
     /// nesting so deep the parser gives up
-    TooDeep { span: Span },
+    TooDeep { span: Span, nesting: Nesting },
     /// the system refused the stack the parse needs (see `syntax::parse`)
     TooLarge { span: Span, stack_mib: usize },
     /// a builder met a tree the grammar should not produce
