@@ -192,18 +192,21 @@ fn waiting_announcement(dir: &Path) -> String {
 fn approve_then_resume_publishes_and_reject_publishes_nothing() {
     let dir = folder("approve");
     let run = waiting_announcement(&dir);
-    let revised = spesc(
-        &dir,
-        &[
-            "approve",
-            &run,
-            "verdict",
-            "--decision",
-            "revise",
-            "--comment",
-            "shorter",
-        ],
+    let approve = |extra: &[&str]| {
+        let args = ["approve", &run, "verdict", "--decision"];
+        spesc(&dir, &[&args[..], extra].concat())
+    };
+    assert_eq!(approve(&["approve"]).status.code(), Some(0));
+    // A second answer to the same wait is refused: the first stands…
+    let second = approve(&["revise"]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        stderr(&second).contains("already answered") && stderr(&second).contains("--replace"),
+        "{}",
+        stderr(&second)
     );
+    // …unless it is meant to replace it, which the resume then uses.
+    let revised = approve(&["revise", "--comment", "shorter", "--replace"]);
     assert_eq!(revised.status.code(), Some(0), "{}", stderr(&revised));
     let again = spesc(&dir, &["resume", &run, "-q"]);
     assert_eq!(

@@ -99,6 +99,9 @@ pub struct ApproveArgs {
     /// A comment for the workflow (a `Review`'s `comment`).
     #[arg(long)]
     comment: Option<String>,
+    /// Change an answer given before the run resumed, instead of refusing.
+    #[arg(long)]
+    replace: bool,
     #[command(flatten)]
     state: State,
 }
@@ -132,8 +135,16 @@ pub fn approve(args: ApproveArgs) -> u8 {
     } else {
         json!({"decision": decision, "comment": args.comment})
     };
-    if let Err(message) = store.answer(&run.id, step, &answer) {
-        return usage_error(message);
+    match store.answer(&run.id, step, &answer, args.replace) {
+        Ok(true) => {}
+        Ok(false) => {
+            return usage_error(format!(
+                "`{step}` of run {} is already answered; `spesc resume {}` uses that answer, \
+                 or `--replace` changes it",
+                run.id, run.id
+            ))
+        }
+        Err(message) => return usage_error(message),
     }
     eprintln!(
         "answered `{step}` of run {}: {decision}; `spesc resume {}` continues it",

@@ -115,8 +115,10 @@ pub trait RunStore: Send + Sync {
     fn runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, String>;
     /// Every run of `workflow` (or of every workflow), whole, for `stats`.
     fn all(&self, workflow: Option<&str>) -> Result<Vec<StoredRun>, String>;
-    /// Keeps an answer for a waiting step.
-    fn answer(&self, run: &str, step: &str, answer: &Value) -> Result<(), String>;
+    /// Keeps an answer for a waiting step. An answer already given and not
+    /// yet used is kept unless `replace`; gives whether this one was kept
+    /// (decided in one statement, so two at once cannot both win).
+    fn answer(&self, run: &str, step: &str, answer: &Value, replace: bool) -> Result<bool, String>;
     /// The answers not yet used, marked used: each answers one wait.
     fn take_answers(&self, run: &str) -> Result<Vec<(String, Value)>, String>;
     /// Deletes finished runs that started more than `age_ms` ago; gives

@@ -430,13 +430,15 @@ impl RunStore for Sqlite {
             .collect()
     }
 
-    fn answer(&self, run: &str, step: &str, answer: &Value) -> Result<(), String> {
+    fn answer(&self, run: &str, step: &str, answer: &Value, replace: bool) -> Result<bool, String> {
         self.with(|c| {
             c.execute(
-                "INSERT OR REPLACE INTO answers (run_id, step, answer, used) VALUES (?1, ?2, ?3, 0)",
-                params![run, step, answer.to_string()],
+                "INSERT INTO answers (run_id, step, answer, used) VALUES (?1, ?2, ?3, 0)
+                 ON CONFLICT (run_id, step) DO UPDATE SET answer = excluded.answer, used = 0
+                 WHERE answers.used = 1 OR ?4",
+                params![run, step, answer.to_string(), replace],
             )
-            .map(|_| ())
+            .map(|changed| changed == 1)
         })
     }
 
