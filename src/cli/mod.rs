@@ -24,6 +24,7 @@ mod inputs;
 mod plan;
 mod progress;
 mod run;
+mod run_inputs;
 mod runs;
 mod test;
 

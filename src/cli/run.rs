@@ -18,7 +18,7 @@ use crate::providers::recording::{Recorder, Replayer};
 use crate::providers::script::Script;
 use crate::runtime::events::Events;
 use crate::runtime::reach::{Allowed, Reach, DEFAULT_MAX_REDIRECTS};
-use crate::runtime::{parse_input, RunOptions};
+use crate::runtime::RunOptions;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -188,9 +188,21 @@ pub fn run(args: Args, color: bool) -> u8 {
             return usage_error(message);
         }
     }
-    let inputs = match read_inputs(plan, &workflow, &args.inputs, args.input_file.as_deref()) {
+    let file = match args.input_file.as_deref() {
+        Some(path) => match read_object(path) {
+            Ok(values) => Some((path, values)),
+            Err(message) => return usage_error(message),
+        },
+        None => None,
+    };
+    let inputs = match super::run_inputs::read(plan, &workflow, &args.inputs, file) {
         Ok(inputs) => inputs,
-        Err(message) => return usage_error(message),
+        Err(problems) => {
+            for problem in &problems[..problems.len().saturating_sub(1)] {
+                eprintln!("error: {problem}");
+            }
+            return usage_error(problems.last().map_or("", String::as_str));
+        }
     };
     let answers = match args.answers.as_deref().map(read_object).transpose() {
         Ok(answers) => answers.unwrap_or_default(),
@@ -334,50 +346,6 @@ fn used_models(plan: &Plan) -> Vec<crate::plan::ModelId> {
     used.sort();
     used.dedup();
     used
-}
-
-fn read_inputs(
-    plan: &Plan,
-    workflow: &str,
-    pairs: &[String],
-    file: Option<&Path>,
-) -> Result<Map<String, Value>, String> {
-    let params = &plan
-        .workflows
-        .iter()
-        .find(|w| w.name == workflow)
-        .ok_or_else(|| format!("no workflow `{workflow}`"))?
-        .params;
-    let mut inputs = match file {
-        Some(path) => read_object(path)?,
-        None => Map::new(),
-    };
-    for pair in pairs {
-        let (key, raw) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("`--input {pair}`: expected KEY=VALUE"))?;
-        let param = params.iter().find(|p| p.name == key).ok_or_else(|| {
-            let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-            format!(
-                "`{workflow}` has no input `{key}`; it takes {}",
-                crate::suggest::all_of(&names)
-            )
-        })?;
-        let value = parse_input(&param.ty, raw).map_err(|e| format!("input `{key}`: {e}"))?;
-        inputs.insert(key.to_string(), value);
-    }
-    let missing: Vec<String> = params
-        .iter()
-        .filter(|p| p.default.is_none() && !inputs.contains_key(&p.name))
-        .map(|p| format!("`{}` ({})", p.name, p.ty))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing input {}; give it with --input KEY=VALUE",
-            missing.join(", ")
-        ));
-    }
-    Ok(inputs)
 }
 
 fn read_script(path: &Path) -> Result<Script, String> {

@@ -191,10 +191,14 @@ pub fn run(
 
 /// A command-line input as a value of the parameter's type: `string`
 /// takes the text as it is, other types read it as JSON (`3`, `true`,
-/// `["a", "b"]`); a duration may be written `30s`.
+/// `["a", "b"]`); a duration may be written `30s`, and an enum's variant
+/// bare (`red`). The value is then conformed to the type like any other.
 pub fn parse_input(ty: &Type, raw: &str) -> Result<Value, String> {
     match ty.unwrap_optional() {
         Type::String => Ok(Value::String(raw.to_string())),
+        Type::Named(_) => {
+            Ok(serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string())))
+        }
         Type::Duration => parse_duration(raw)
             .map(Value::from)
             .ok_or_else(|| format!("expected a duration like `30s`, found `{raw}`")),
