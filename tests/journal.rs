@@ -332,6 +332,56 @@ fn a_plan_changed_at_a_completed_step_is_refused_and_one_changed_after_is_resume
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A model's settings are part of what a completed step did: changing one
+/// (its temperature, its endpoint, its timeout) refuses the resume as a
+/// changed prompt does (docs/running.md).
+#[test]
+fn a_changed_model_setting_of_a_completed_step_refuses_the_resume() {
+    let dir = folder("settings");
+    let model = "model m { provider = openai  name = \"tiny\"  base_url = \"http://127.0.0.1:9/v1\"  temperature = 0.1 }";
+    let file = TWO_STEPS.replace("model m { provider = mock }", model);
+    std::fs::write(dir.join("two.spes"), &file).unwrap();
+    std::fs::write(dir.join("fail.json"), r#"{"second": [{"status": 401}]}"#).unwrap();
+    let run = ["run", "--mock", "two.spes", "--input", "topic=x"];
+    let failed = spesc(
+        &dir,
+        &[&run[..], &["--mock-script", "fail.json", "-q"]].concat(),
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    for (what, changed) in [
+        (
+            "temperature",
+            file.replace("temperature = 0.1", "temperature = 0.9"),
+        ),
+        (
+            "base_url",
+            file.replace("127.0.0.1:9/v1", "127.0.0.1:10/v1"),
+        ),
+        (
+            "timeout",
+            file.replace("temperature = 0.1", "temperature = 0.1  timeout = 5s"),
+        ),
+    ] {
+        std::fs::write(dir.join("two.spes"), changed).unwrap();
+        let refused = spesc(&dir, &["resume", "last"]);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{what}: {}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("the plan changed at steps that already completed: `first`"),
+            "{what}: {}",
+            stderr(&refused)
+        );
+    }
+    std::fs::write(dir.join("two.spes"), &file).unwrap();
+    let resumed = spesc(&dir, &["resume", "last", "-q"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_run_in_progress_cannot_be_resumed_by_another_process() {
     let dir = folder("busy");
