@@ -128,7 +128,9 @@ fn a_run_killed_at_any_step_boundary_resumes_without_calling_a_completed_step_ag
         kill(running);
 
         let killed = show(&dir, "last");
-        assert_eq!(killed["status"], "running", "killed mid-run");
+        // Its row still says `running`; its owner is gone, so it shows as
+        // what it is.
+        assert_eq!(killed["status"], "interrupted", "killed mid-run");
         let journaled: Vec<&str> = killed["nodes"]
             .as_array()
             .unwrap()
@@ -379,6 +381,67 @@ fn a_changed_model_setting_of_a_completed_step_refuses_the_resume() {
     std::fs::write(dir.join("two.spes"), &file).unwrap();
     let resumed = spesc(&dir, &["resume", "last", "-q"]);
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Marks the last run `running`, owned by `pid` as `stamp` names it.
+fn owned_by(dir: &Path, pid: u32, stamp: &str) {
+    let db = rusqlite::Connection::open(dir.join(".spes/state.db")).unwrap();
+    db.execute(
+        "UPDATE runs SET status = 'running', owner = ?1, owner_stamp = ?2",
+        rusqlite::params![pid, stamp],
+    )
+    .unwrap();
+}
+
+/// A PID is reused after its process dies: a run is owned by the PID with
+/// the boot and the moment its process started, so a run whose owner is
+/// gone shows as interrupted and resumes, whoever has its PID now; a
+/// living owner is taken over only with `--force`, and a warning.
+#[test]
+fn an_owner_is_known_beyond_its_pid_and_force_takes_a_run_over() {
+    let dir = folder("owner");
+    std::fs::write(dir.join("two.spes"), TWO_STEPS).unwrap();
+    std::fs::write(dir.join("fail.json"), r#"{"second": [{"status": 401}]}"#).unwrap();
+    let run = [
+        "run",
+        "two.spes",
+        "--input",
+        "topic=x",
+        "--mock-script",
+        "fail.json",
+        "-q",
+    ];
+    assert_eq!(spesc(&dir, &run).status.code(), Some(1));
+
+    // Our own PID, but a process that started at another time: the owner
+    // is gone, and its PID now names someone else.
+    owned_by(&dir, std::process::id(), "another-boot/12345");
+    let listed = spesc(&dir, &["runs"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("interrupted"),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+    assert_eq!(show(&dir, "last")["status"], "interrupted");
+    let resumed = spesc(&dir, &["resume", "last", "-q"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+
+    // A living owner (this test process, named as it is) keeps its run…
+    assert_eq!(spesc(&dir, &run).status.code(), Some(1));
+    owned_by(&dir, std::process::id(), &spesc::journal::owner::me());
+    assert_eq!(show(&dir, "last")["status"], "running");
+    let refused = spesc(&dir, &["resume", "last"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    // …unless taken over on purpose.
+    let forced = spesc(&dir, &["resume", "last", "--force", "-q"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert!(
+        stderr(&forced).contains("warning: took run") && stderr(&forced).contains("still runs"),
+        "{}",
+        stderr(&forced)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

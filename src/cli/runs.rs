@@ -16,6 +16,10 @@ use crate::runtime::RunOptions;
 pub struct ResumeArgs {
     /// The run: its id, a unique prefix of it, or `last`.
     run: String,
+    /// Take the run over even from a process that seems to run it still
+    /// (one stuck, or on a machine that cannot tell): with a warning.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     output: Output,
     #[command(flatten)]
@@ -53,8 +57,14 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
         Ok(outputs) => outputs,
         Err(message) => return usage_error(format!("cannot resume run `{}`: {message}", run.id)),
     };
-    if let Err(message) = store.claim(&run.id) {
-        return usage_error(message);
+    match store.claim(&run.id, args.force) {
+        Ok(Some(pid)) => eprintln!(
+            "warning: took run `{}` over from process {pid}, which still runs; \
+             if it runs this run too, a step may be called twice",
+            run.id
+        ),
+        Ok(None) => {}
+        Err(message) => return usage_error(message),
     }
     let approvals = match store.take_answers(&run.id) {
         Ok(answers) => answers.into_iter().collect(),

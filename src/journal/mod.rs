@@ -6,6 +6,7 @@
 //! what a resumed run may reuse, [`stats`] aggregates runs. The trait is
 //! what a shared database for workers on several machines would implement.
 
+pub mod owner;
 pub mod record;
 pub mod resume;
 pub mod sqlite;
@@ -103,8 +104,8 @@ pub trait RunStore: Send + Sync {
     /// id.
     fn create(&self, run: &NewRun) -> Result<String, String>;
     /// Takes a run over for `resume`: refused while another living process
-    /// runs it.
-    fn claim(&self, id: &str) -> Result<(), String>;
+    /// runs it, unless `force`; gives that process when it was forced.
+    fn claim(&self, id: &str, force: bool) -> Result<Option<u32>, String>;
     /// Journals one finished node, durably, before this returns.
     fn node(&self, run: &str, node: &StoredNode) -> Result<(), String>;
     /// Closes a run with its outcome; the owner is released.

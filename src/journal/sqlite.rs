@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use super::record::{Outcome, RunRecord, StepRecord, StepStatus, Tokens};
-use super::{now_ms, NewRun, RunFilter, RunStore, RunSummary, StoredNode, StoredRun};
+use super::{now_ms, owner, NewRun, RunFilter, RunStore, RunSummary, StoredNode, StoredRun};
 use crate::plan::fingerprint;
 
 /// The schema, one migration per version; `PRAGMA user_version` says how
@@ -69,6 +69,9 @@ const MIGRATIONS: &[&str] = &[
         answer TEXT NOT NULL,
         created_at INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 3: the owner named beyond its PID, which the system reuses
+    // (`journal::owner`).
+    "ALTER TABLE runs ADD COLUMN owner_stamp TEXT;",
 ];
 
 /// Outputs of this many bytes or more are stored once by content hash.
@@ -229,12 +232,13 @@ fn outcome_status(outcome: &Outcome) -> &'static str {
     }
 }
 
-/// Whether process `pid` is alive (on Linux; elsewhere, assume it is).
-fn alive(pid: u32) -> bool {
-    if !Path::new("/proc").exists() {
-        return true;
+/// The status to show: a run left `running` by an owner that is gone was
+/// interrupted, whatever the row says.
+fn shown_status(status: String, owner: Option<u32>, stamp: Option<&str>) -> String {
+    match owner {
+        Some(pid) if status == "running" && !owner::alive(pid, stamp) => "interrupted".to_string(),
+        _ => status,
     }
-    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 impl RunStore for Sqlite {
@@ -249,9 +253,9 @@ impl RunStore for Sqlite {
                 let id = if n == 0 { base.clone() } else { format!("{base}-{n}") };
                 n += 1;
                 let inserted = c.execute(
-                    "INSERT OR IGNORE INTO runs (id, workflow, file, source, inputs, plan_hash, mock, status, started_at, owner, format)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)",
-                    params![id, run.workflow, run.file, run.source, inputs, run.plan_hash, run.mock, started as i64, std::process::id(), super::FORMAT],
+                    "INSERT OR IGNORE INTO runs (id, workflow, file, source, inputs, plan_hash, mock, status, started_at, owner, format, owner_stamp)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10, ?11)",
+                    params![id, run.workflow, run.file, run.source, inputs, run.plan_hash, run.mock, started as i64, std::process::id(), super::FORMAT, owner::me()],
                 )?;
                 if inserted == 1 {
                     return Ok(id);
@@ -260,29 +264,32 @@ impl RunStore for Sqlite {
         })
     }
 
-    fn claim(&self, id: &str) -> Result<(), String> {
+    fn claim(&self, id: &str, force: bool) -> Result<Option<u32>, String> {
         let me = std::process::id();
-        let owner: Option<u32> = self.with(|c| {
+        let (owner, taken) = self.with(|c| {
             let transaction = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let owner: Option<u32> = transaction
-                .query_row("SELECT owner FROM runs WHERE id = ?1", [id], |r| r.get(0))
+            let (owner, stamp): (Option<u32>, Option<String>) = transaction
+                .query_row("SELECT owner, owner_stamp FROM runs WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?
-                .flatten();
-            let free = owner.is_none_or(|pid| pid == me || !alive(pid));
-            if free {
+                .unwrap_or_default();
+            let living = owner.filter(|&pid| pid != me && owner::alive(pid, stamp.as_deref()));
+            if living.is_none() || force {
                 transaction.execute(
-                    "UPDATE runs SET owner = ?1, status = 'running' WHERE id = ?2",
-                    params![me, id],
+                    "UPDATE runs SET owner = ?1, owner_stamp = ?2, status = 'running' WHERE id = ?3",
+                    params![me, owner::me(), id],
                 )?;
             }
             transaction.commit()?;
-            Ok(owner.filter(|_| !free))
+            Ok((living, force))
         })?;
         match owner {
-            Some(pid) => Err(format!(
-                "run `{id}` is being run by process {pid}; wait for it to stop"
+            Some(pid) if !taken => Err(format!(
+                "run `{id}` is being run by process {pid}; wait for it to stop, \
+                 or take it over with `spesc resume --force`"
             )),
-            None => Ok(()),
+            owner => Ok(owner),
         }
     }
 
@@ -358,7 +365,7 @@ impl RunStore for Sqlite {
         let id = self.resolve(id)?;
         let mut run = self.with(|c| {
             c.query_row(
-                "SELECT id, workflow, file, source, inputs, plan_hash, status, outcome, started_at, duration_ms, owner, mock, format
+                "SELECT id, workflow, file, source, inputs, plan_hash, status, outcome, started_at, duration_ms, owner, mock, format, owner_stamp
                  FROM runs WHERE id = ?1",
                 [&id],
                 |r| {
@@ -369,7 +376,11 @@ impl RunStore for Sqlite {
                         source: r.get(3)?,
                         inputs: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or(Value::Null),
                         plan_hash: r.get(5)?,
-                        status: r.get(6)?,
+                        status: shown_status(
+                            r.get(6)?,
+                            r.get(10)?,
+                            r.get::<_, Option<String>>(13)?.as_deref(),
+                        ),
                         outcome: r
                             .get::<_, Option<String>>(7)?
                             .and_then(|text| serde_json::from_str(&text).ok()),
@@ -402,7 +413,7 @@ impl RunStore for Sqlite {
     fn runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, String> {
         self.with(|c| {
             let mut statement = c.prepare(
-                "SELECT id, workflow, status, started_at, duration_ms FROM runs
+                "SELECT id, workflow, status, started_at, duration_ms, owner, owner_stamp FROM runs
                  WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR workflow = ?2)
                  ORDER BY started_at DESC, rowid DESC",
             )?;
@@ -410,7 +421,11 @@ impl RunStore for Sqlite {
                 Ok(RunSummary {
                     id: r.get(0)?,
                     workflow: r.get(1)?,
-                    status: r.get(2)?,
+                    status: shown_status(
+                        r.get(2)?,
+                        r.get(5)?,
+                        r.get::<_, Option<String>>(6)?.as_deref(),
+                    ),
                     started_at: r.get::<_, i64>(3)? as u64,
                     duration_ms: r.get::<_, Option<i64>>(4)?.map(|ms| ms as u64),
                 })
