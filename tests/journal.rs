@@ -445,6 +445,66 @@ fn an_owner_is_known_beyond_its_pid_and_force_takes_a_run_over() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `spesc args` in `dir` as a user who cannot write there. Root can write
+/// anywhere, so as root it runs as `nobody`.
+fn as_reader(dir: &Path, args: &[&str]) -> Output {
+    let id = Command::new("id").arg("-u").output().unwrap();
+    let root = String::from_utf8_lossy(&id.stdout).trim() == "0";
+    let mut command = if root {
+        // The build may sit where `nobody` cannot reach (under /root): a
+        // link to the binary beside the files it reads can be reached.
+        let binary = dir.join("spesc-reader");
+        if !binary.exists() && std::fs::hard_link(env!("CARGO_BIN_EXE_spesc"), &binary).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_spesc"), &binary).unwrap();
+        }
+        let mut c = Command::new("runuser");
+        c.args(["-u", "nobody", "--"]).arg(binary);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_spesc"))
+    };
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command.output().unwrap()
+}
+
+/// The journal of a finished batch may sit where it cannot be written;
+/// `runs`, `show` and `stats` still read it (they failed, trying to).
+#[test]
+fn a_read_only_state_database_can_still_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = folder("read-only");
+    std::fs::write(dir.join("two.spes"), TWO_STEPS).unwrap();
+    let ran = spesc(&dir, &["run", "two.spes", "--input", "topic=x", "-q"]);
+    assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
+    let state = dir.join(".spes");
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    mode(&state.join("state.db"), 0o444);
+    mode(&state, 0o555);
+    mode(&dir, 0o755);
+    for args in [
+        &["runs"][..],
+        &["show", "last"],
+        &["show", "last", "--json"],
+        &["stats"],
+    ] {
+        let output = as_reader(&dir, args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("two"),
+            "{args:?}"
+        );
+    }
+    mode(&state, 0o755);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_run_in_progress_cannot_be_resumed_by_another_process() {
     let dir = folder("busy");

@@ -156,6 +156,19 @@ impl State {
     pub fn open(&self) -> Result<Arc<dyn RunStore>, String> {
         Ok(Arc::new(Sqlite::open(&self.path)?))
     }
+
+    /// The store, to read only: opened to write when it can be (which
+    /// upgrades an older one), else read-only.
+    pub fn open_to_read(&self) -> Result<Arc<dyn RunStore>, String> {
+        match Sqlite::open(&self.path) {
+            Ok(store) => Ok(Arc::new(store)),
+            Err(error) if self.path.is_file() => match Sqlite::open_read_only(&self.path) {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(_) => Err(error),
+            },
+            Err(error) => Err(error),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

@@ -205,7 +205,11 @@ enum RunsCommand {
 
 /// Lists runs, newest first, or prunes old ones.
 pub fn runs(args: RunsArgs) -> u8 {
-    let store = match args.state.open() {
+    let store = match if args.prune.is_some() {
+        args.state.open()
+    } else {
+        args.state.open_to_read()
+    } {
         Ok(store) => store,
         Err(message) => return usage_error(message),
     };
@@ -258,8 +262,12 @@ pub struct ShowArgs {
 
 /// A run's timeline: every node in completion order.
 pub fn show(args: ShowArgs) -> u8 {
-    let (_, run) = match open(&args.state, &args.run) {
-        Ok(both) => both,
+    let run = match args
+        .state
+        .open_to_read()
+        .and_then(|store| store.run(&args.run))
+    {
+        Ok(run) => run,
         Err(message) => return usage_error(message),
     };
     if args.json {
@@ -337,7 +345,7 @@ pub struct StatsArgs {
 /// Per workflow: runs, success rate, and per step min / median / max
 /// duration, mean attempts and tokens.
 pub fn stats(args: StatsArgs) -> u8 {
-    let store = match args.state.open() {
+    let store = match args.state.open_to_read() {
         Ok(store) => store,
         Err(message) => return usage_error(message),
     };

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use super::record::{Outcome, RunRecord, StepRecord, StepStatus, Tokens};
@@ -103,6 +103,43 @@ impl Sqlite {
             )
             .map_err(failed)?;
         migrate(&mut connection).map_err(failed)?;
+        Ok(Sqlite {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// Opens the database to read it only, for `runs`, `show` and `stats`
+    /// where the file or its folder cannot be written: the journal of a
+    /// finished batch, a copy on read-only storage. A WAL database needs
+    /// its `-shm` file to be read normally; without one that can be made,
+    /// it is read as immutable (no locks, which nothing writing it needs).
+    pub fn open_read_only(path: &Path) -> Result<Sqlite, String> {
+        let failed = |e: rusqlite::Error| format!("the run database `{}`: {e}", path.display());
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+        let readable = |connection: Connection| {
+            let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((connection, version))
+        };
+        let immutable = || {
+            let escaped = path
+                .to_string_lossy()
+                .replace('%', "%25")
+                .replace('?', "%3f")
+                .replace('#', "%23");
+            Connection::open_with_flags(format!("file:{escaped}?immutable=1"), flags)
+                .and_then(readable)
+        };
+        let (connection, version) = Connection::open_with_flags(path, flags)
+            .and_then(readable)
+            .or_else(|_| immutable())
+            .map_err(failed)?;
+        if version < MIGRATIONS.len() as i64 {
+            return Err(format!(
+                "the run database `{}` is from an older spesc and cannot be written to \
+                 upgrade it; open it once where it can be written",
+                path.display()
+            ));
+        }
         Ok(Sqlite {
             connection: Mutex::new(connection),
         })
