@@ -505,6 +505,69 @@ fn a_read_only_state_database_can_still_be_read() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A full disk: the journal refuses writes once it holds `nodes` nodes.
+fn fill_disk_after(dir: &Path, nodes: usize) {
+    let db = rusqlite::Connection::open(dir.join(".spes/state.db")).unwrap();
+    db.execute_batch(&format!(
+        "CREATE TRIGGER full BEFORE INSERT ON nodes WHEN (SELECT count(*) FROM nodes) >= {nodes}
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;"
+    ))
+    .unwrap();
+}
+
+/// A run that cannot journal what it does stops at the first write that
+/// fails, even where failures are tolerated (it called the model for all
+/// 200 items before), and resumes once the disk has room.
+#[test]
+fn a_full_disk_stops_the_run_at_the_first_failed_write_and_it_resumes() {
+    let dir = folder("full");
+    let many = "model m { provider = mock }
+workflow many(items: string[]) -> string[] {
+  let out: string[] = for item in items (concurrency = 1, tolerate = 100%) {
+    step s: string { model = m  prompt = \"On {{ item }}\" }
+    s
+  }
+  return out
+}
+";
+    std::fs::write(dir.join("many.spes"), many).unwrap();
+    let items: Vec<String> = (0..200).map(|i| format!("doc{i}")).collect();
+    let input = format!("items={}", serde_json::to_string(&items).unwrap());
+    let first = spesc(
+        &dir,
+        &["run", "many.spes", "--input", "items=[\"x\"]", "-q"],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    fill_disk_after(&dir, 3);
+
+    let stopped = spesc(
+        &dir,
+        &["run", "many.spes", "--input", &input, "--events", "json"],
+    );
+    assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
+    assert!(
+        stderr(&stopped).contains("the journal could not be written")
+            && stderr(&stopped).contains("database or disk is full"),
+        "{}",
+        stderr(&stopped)
+    );
+    let started = String::from_utf8_lossy(&stopped.stdout)
+        .matches("\"step_started\"")
+        .count();
+    assert!(
+        started <= 3,
+        "{started} steps started after the journal failed"
+    );
+
+    let db = rusqlite::Connection::open(dir.join(".spes/state.db")).unwrap();
+    db.execute_batch("DROP TRIGGER full").unwrap();
+    let resumed = spesc(&dir, &["resume", "last", "-q"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let out: Vec<String> = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(out.len(), 200);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_run_in_progress_cannot_be_resumed_by_another_process() {
     let dir = folder("busy");

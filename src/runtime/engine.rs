@@ -24,6 +24,8 @@ pub struct Engine<'p> {
     pub options: &'p RunOptions,
     pub limits: Limits,
     records: RefCell<Vec<StepRecord>>,
+    /// The first journal write that failed: once one has, no step starts.
+    unjournaled: RefCell<Option<Stop>>,
     /// Steps with `compensate` that succeeded, in completion order.
     completed: RefCell<Vec<(String, &'p Exec, Env)>>,
     pub script: RefCell<Script>,
@@ -82,6 +84,7 @@ impl<'p> Engine<'p> {
             options,
             limits: Limits::new(&plan.models),
             records: RefCell::new(Vec::new()),
+            unjournaled: RefCell::new(None),
             completed: RefCell::new(Vec::new()),
             script: RefCell::new(options.script.clone()),
             resumed: RefCell::new(options.resumed.clone()),
@@ -244,7 +247,10 @@ impl<'p> Engine<'p> {
         let id = format!("{}{}", frame.prefix, plan.name);
         let started = Instant::now();
         let restored = self.resumed.borrow_mut().remove(&id);
+        let lost = self.unjournaled.borrow().clone();
         let result = match restored {
+            // A run that cannot keep what it does must not go on doing it.
+            _ if let Some(stop) = lost => Err(stop),
             Some(value) => {
                 self.record(&id, plan, Done::new(StepStatus::Resumed, 0, value), started)
             }
@@ -319,10 +325,14 @@ impl<'p> Engine<'p> {
             _ => self.journal(&record, Some(node.fingerprint.clone())),
         };
         self.records.borrow_mut().push(record);
-        journaled.map_err(|error| Stop::Failed {
-            step: id.to_string(),
-            error,
-        })?;
+        if let Err(error) = journaled {
+            let stop = Stop::Unjournaled {
+                step: id.to_string(),
+                error,
+            };
+            self.unjournaled.borrow_mut().get_or_insert(stop.clone());
+            return Err(stop);
+        }
         match done.status {
             _ if ok => Ok(done.value),
             StepStatus::Waiting => Err(Stop::Waiting {

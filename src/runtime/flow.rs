@@ -70,7 +70,9 @@ impl<'p> Engine<'p> {
         for result in results {
             match result {
                 Ok(value) => values.push(value),
-                Err(Fault::Stop(waiting @ Stop::Waiting { .. })) => return Err(waiting.into()),
+                Err(Fault::Stop(stop @ (Stop::Waiting { .. } | Stop::Unjournaled { .. }))) => {
+                    return Err(stop.into())
+                }
                 Err(fault) => failures.push(fault),
             }
         }

@@ -53,6 +53,10 @@ pub enum Stop {
     /// The run was interrupted (Ctrl-C): what was running was stopped, what
     /// completed is journaled, and `resume` continues.
     Interrupted,
+    /// A node could not be journaled (a full disk): the run stops at once
+    /// (nothing catches this, nothing is compensated, no other step
+    /// starts), and `resume` continues once the journal can be written.
+    Unjournaled { step: String, error: String },
 }
 
 /// Why an evaluation or an attempt gave no value: the run stopped
@@ -88,6 +92,7 @@ impl Fault {
             Fault::Stop(Stop::Failed { step, error }) => format!("step `{step}` failed: {error}"),
             Fault::Stop(Stop::Waiting { step, .. }) => format!("step `{step}` waits for a person"),
             Fault::Stop(Stop::Interrupted) => "the run was interrupted".to_string(),
+            Fault::Stop(Stop::Unjournaled { step, error }) => format!("step `{step}`: {error}"),
             Fault::Error(error) | Fault::Retryable { message: error, .. } => error.clone(),
         }
     }
@@ -173,7 +178,9 @@ pub fn run(
         inputs: Value::Object(inputs),
         outcome: match outcome {
             Ok(output) => Outcome::Succeeded { output },
-            Err(Stop::Failed { step, error }) => Outcome::Failed { step, error },
+            Err(Stop::Failed { step, error } | Stop::Unjournaled { step, error }) => {
+                Outcome::Failed { step, error }
+            }
             Err(Stop::Waiting { step, question }) => Outcome::Waiting { step, question },
             Err(Stop::Interrupted) => Outcome::Interrupted,
         },

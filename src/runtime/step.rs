@@ -217,7 +217,10 @@ impl<'p> Engine<'p> {
                     self.run_workflow(call.workflow, call_prefix(id), inputs, &env.frame.caps);
                 match run.await {
                     Ok(value) => Ok(value),
-                    Err(stop @ (Stop::Waiting { .. } | Stop::Interrupted)) => Err(stop.into()),
+                    Err(
+                        stop
+                        @ (Stop::Waiting { .. } | Stop::Interrupted | Stop::Unjournaled { .. }),
+                    ) => Err(stop.into()),
                     // The called workflow failed: this step failed with it,
                     // and may degrade to its `on_error`.
                     Err(Stop::Failed { step, error }) => {
