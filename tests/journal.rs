@@ -424,6 +424,15 @@ fn an_owner_is_known_beyond_its_pid_and_force_takes_a_run_over() {
         String::from_utf8_lossy(&listed.stdout)
     );
     assert_eq!(show(&dir, "last")["status"], "interrupted");
+    for (status, listed) in [("interrupted", true), ("running", false)] {
+        let found = spesc(&dir, &["runs", "--status", status]);
+        let out = String::from_utf8_lossy(&found.stdout).into_owned();
+        assert_eq!(
+            out.contains("interrupted"),
+            listed,
+            "--status {status}: {out}"
+        );
+    }
     let resumed = spesc(&dir, &["resume", "last", "-q"]);
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
 

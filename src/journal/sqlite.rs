@@ -450,8 +450,11 @@ impl RunStore for Sqlite {
     fn runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, String> {
         self.with(|c| {
             let mut statement = c.prepare(
+                // A row that says `running` may show as interrupted: it is
+                // selected for either, and told apart below.
                 "SELECT id, workflow, status, started_at, duration_ms, owner, owner_stamp FROM runs
-                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR workflow = ?2)
+                 WHERE (?1 IS NULL OR status = ?1 OR (?1 = 'interrupted' AND status = 'running'))
+                   AND (?2 IS NULL OR workflow = ?2)
                  ORDER BY started_at DESC, rowid DESC",
             )?;
             let rows = statement.query_map(params![filter.status, filter.workflow], |r| {
@@ -467,7 +470,9 @@ impl RunStore for Sqlite {
                     duration_ms: r.get::<_, Option<i64>>(4)?.map(|ms| ms as u64),
                 })
             })?;
-            rows.collect()
+            let wanted = |run: &RunSummary| filter.status.as_ref().is_none_or(|s| *s == run.status);
+            rows.filter(|run| run.as_ref().map_or(true, wanted))
+                .collect()
         })
     }
 
