@@ -29,7 +29,16 @@ fn stderr(output: &Output) -> String {
 fn every_example_checks_clean() {
     let output = spesc(&["check", "examples"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stderr(&output), "", "a clean check prints nothing");
+    // Every `.spes` file under the folder, subfolders included.
+    let err = stderr(&output);
+    let count: usize = err
+        .strip_prefix("checked ")
+        .and_then(|rest| rest.strip_suffix(" files: no errors, 0 warnings\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a clean check says what it covered: {err:?}"));
+    assert!(count > 10, "{err}");
+    let one = spesc(&["check", "examples/hello.spes"]);
+    assert_eq!(stderr(&one), "checked 1 file: no errors, 0 warnings\n");
 }
 
 #[test]

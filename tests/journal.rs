@@ -510,6 +510,11 @@ fn a_read_only_state_database_can_still_be_read() {
             "{args:?}"
         );
     }
+    let stats = String::from_utf8_lossy(&as_reader(&dir, &["stats"]).stdout).into_owned();
+    assert!(
+        stats.starts_with("two · 1 run · 100% succeeded\n"),
+        "{stats}"
+    );
     mode(&state, 0o755);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -59,8 +59,16 @@ pub fn run(args: Args, color: bool) -> u8 {
                 "{}",
                 render::rich_at_most(&sources, &diagnostics, color, most)
             );
-            if !diagnostics.is_empty() {
+            if diagnostics.iter().any(|d| d.is_error()) {
                 eprintln!("{}", render::summary(&diagnostics));
+            } else {
+                // A clean check says what it covered, so silence is never
+                // mistaken for "found no files".
+                eprintln!(
+                    "checked {}: no errors, {}",
+                    render::plural(files.len(), "file"),
+                    render::plural(diagnostics.len(), "warning")
+                );
             }
         }
         Format::Short => eprint!(

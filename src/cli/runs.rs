@@ -366,9 +366,9 @@ pub fn stats(args: StatsArgs) -> u8 {
             .success_rate
             .map_or("-".to_string(), |r| format!("{:.0}%", r * 100.0));
         outln!(
-            "{} · {} runs · {rate} succeeded",
+            "{} · {} · {rate} succeeded",
             workflow.workflow,
-            workflow.runs
+            crate::diagnostic::render::plural(workflow.runs, "run")
         );
         outln!(
             "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8}",

@@ -146,7 +146,8 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
     )
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 file`, `3 files`.
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {

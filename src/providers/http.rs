@@ -258,14 +258,16 @@ fn duration_ms(text: &str) -> Option<u64> {
 }
 
 /// A failed status as an error class: 429 (and "overloaded") wait and try
-/// again, 5xx try again, anything else is permanent. `message` is the
-/// provider's own words.
+/// again, 5xx try again, 408 (the server gave up waiting for the request)
+/// is a timeout, anything else is permanent. `message` is the provider's
+/// own words.
 pub fn classify(status: u16, message: &str, retry_after_ms: Option<u64>) -> CallError {
     let overloaded = message.to_lowercase().contains("overloaded");
     match status {
         429 => CallError::RateLimit { retry_after_ms },
         500..=599 if overloaded => CallError::RateLimit { retry_after_ms },
         500..=599 => CallError::Server(format!("HTTP {status}: {message}")),
+        408 => CallError::Timeout(format!("HTTP 408: {message}")),
         _ => CallError::Permanent(format!("HTTP {status}: {message}")),
     }
 }
@@ -337,6 +339,10 @@ mod tests {
         assert_eq!(
             classify(503, "down", None),
             CallError::Server("HTTP 503: down".into())
+        );
+        assert_eq!(
+            classify(408, "request timeout", None),
+            CallError::Timeout("HTTP 408: request timeout".into())
         );
         assert_eq!(
             classify(401, "bad key", None),
