@@ -6,127 +6,27 @@
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
-use spesc::check::Loader;
 use spesc::journal::record::{Outcome, RunRecord};
 use spesc::plan::compile;
 use spesc::runtime::reach::Reach;
 use spesc::runtime::{run, RunOptions};
 use spesc::source::SourceMap;
+use support::run::{failure, output, run_text, Files};
+use support::{Answer, Server};
 
-/// Reads imports and component files from the repository.
-struct Files;
-
-impl Loader for Files {
-    fn read(&self, path: &Path) -> Result<(String, String), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        Ok((path.display().to_string(), text))
-    }
-}
-
-fn run_text(text: &str, workflow: &str, inputs: Value, options: RunOptions) -> RunRecord {
-    let mut sources = SourceMap::new();
-    let file = sources.add("t.spes", text);
-    let compiled = compile(
-        &mut sources,
-        &[(file, "t.spes".into())],
-        &Files,
-        &Default::default(),
-    );
-    let Some(plan) = compiled.plan else {
-        panic!(
-            "{}",
-            spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
-        )
-    };
-    let Value::Object(inputs) = inputs else {
-        panic!("inputs are an object")
-    };
-    run(&plan, workflow, inputs, &options)
-}
-
-fn output(record: &RunRecord) -> &Value {
-    match &record.outcome {
-        Outcome::Succeeded { output } => output,
-        other => panic!("the run did not succeed: {other:?}\n{:#?}", record.steps),
-    }
-}
-
-fn failure(record: &RunRecord) -> &str {
-    match &record.outcome {
-        Outcome::Failed { error, .. } => error,
-        other => panic!("the run did not fail: {other:?}"),
-    }
-}
-
-/// How the server answers one request.
-struct Reply {
-    status: u16,
-    /// Extra header lines, each ending in `\r\n`.
-    headers: String,
-    body: String,
-    /// Whether the reply says its length (else it ends when the server
-    /// closes the connection).
-    sized: bool,
-}
-
-fn reply(status: u16, headers: &str, body: &str) -> Reply {
-    Reply {
+/// A reply with `status`, `body` and no other header.
+fn reply(status: u16, body: &str) -> Answer {
+    Answer::Reply {
         status,
-        headers: headers.to_string(),
+        headers: Vec::new(),
         body: body.to_string(),
-        sized: true,
     }
-}
-
-type Heads = Arc<Mutex<Vec<String>>>;
-
-/// A real HTTP server on 127.0.0.1 that answers request `n` with
-/// `replies[n]` and records each request's head. Returns its base URL and
-/// the recorded heads.
-fn serve(replies: Vec<Reply>) -> (String, Heads) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for answer in replies {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            let mut reader = BufReader::new(stream);
-            let mut head = String::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(n) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = n.trim().parse().unwrap_or(0);
-                }
-                head.push_str(&line);
-            }
-            let mut body_in = vec![0; length];
-            let _ = reader.read_exact(&mut body_in);
-            log.lock().unwrap().push(head);
-            let mut stream = reader.into_inner();
-            let size = match answer.sized {
-                true => format!("Content-Length: {}\r\n", answer.body.len()),
-                false => String::new(),
-            };
-            let reply = format!(
-                "HTTP/1.1 {} X\r\n{size}Connection: close\r\n{}\r\n{}",
-                answer.status, answer.headers, answer.body
-            );
-            let _ = stream.write_all(reply.as_bytes());
-        }
-    });
-    (url, seen)
 }
 
 const SPEC: &str =
@@ -134,10 +34,11 @@ const SPEC: &str =
 
 #[test]
 fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
-    let (url, seen) = serve(vec![
-        reply(503, "Retry-After: 0\r\n", "busy"),
-        reply(200, "Content-Type: application/json\r\n", SPEC),
+    let server = Server::start(vec![
+        reply(503, "busy").with_header("retry-after", "0"),
+        Answer::json(200, SPEC),
     ]);
+    let url = &server.url;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fetch_analyze_document.spes");
     let text = std::fs::read_to_string(&path).expect("example");
     let mut sources = SourceMap::new();
@@ -160,28 +61,26 @@ fn the_fetch_example_retries_a_5xx_then_analyzes_the_document() {
     let spec = record.steps.iter().find(|s| s.id == "spec").unwrap();
     assert_eq!(spec.attempts, 2);
     assert_eq!(spec.retried, [format!("`{url}/spec` answered HTTP 503")]);
-    let heads = seen.lock().unwrap();
-    assert_eq!(heads.len(), 2);
-    assert!(
-        heads[1].starts_with("GET /spec HTTP/1.1\r\n"),
-        "{}",
-        heads[1]
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("GET", "/spec")
     );
-    assert!(
-        heads[1]
-            .to_ascii_lowercase()
-            .contains("accept: application/json"),
-        "{}",
-        heads[1]
+    assert_eq!(
+        seen[1].headers["accept"], "application/json",
+        "{:?}",
+        seen[1]
     );
 }
 
 #[test]
 fn a_fetch_sends_its_method_query_and_body_and_a_404_is_not_retried() {
-    let (url, seen) = serve(vec![
-        reply(200, "", r#"{"id": 7}"#),
-        reply(404, "", "no such thing"),
+    let server = Server::start(vec![
+        Answer::json(200, r#"{"id": 7}"#),
+        reply(404, "no such thing"),
     ]);
+    let url = &server.url;
     let text = "type Created { id: int }
 workflow w(base: string) -> int {
   step made: Created = fetch { url = base + \"/items\"  method = post  query = { dry = \"no\" }  body = { name = \"x\" } }
@@ -205,15 +104,13 @@ workflow w(base: string) -> int {
             .attempts,
         1
     );
-    let heads = seen.lock().unwrap();
-    assert!(
-        heads[0].starts_with("POST /items?dry=no HTTP/1.1"),
-        "{}",
-        heads[0]
+    let seen = server.seen();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("POST", "/items?dry=no")
     );
-    assert!(heads[0]
-        .to_ascii_lowercase()
-        .contains("content-type: application/json"));
+    assert_eq!(seen[0].headers["content-type"], "application/json");
+    assert_eq!(seen[0].body, json!({"name": "x"}));
 }
 
 // ---- where fetch may go -----------------------------------------------------------------
@@ -260,7 +157,8 @@ fn a_link_local_address_is_refused_at_once_and_never_retried() {
 
 #[test]
 fn an_allow_list_admits_what_it_names_by_address_network_or_name() {
-    let (url, seen) = serve((0..4).map(|_| reply(200, "", "hello")).collect());
+    let server = Server::start((0..4).map(|_| reply(200, "hello")).collect());
+    let url = &server.url;
     let port = url.rsplit(':').next().unwrap().to_string();
     let by_name = format!("http://localhost:{port}/");
     for allowed in [
@@ -283,21 +181,18 @@ fn an_allow_list_admits_what_it_names_by_address_network_or_name() {
         );
         assert_eq!(record.steps[0].attempts, 1);
     }
-    assert_eq!(
-        seen.lock().unwrap().len(),
-        4,
-        "refused fetches send nothing"
-    );
+    assert_eq!(server.seen().len(), 4, "refused fetches send nothing");
 }
 
 #[test]
 fn redirects_are_followed_to_a_limit_and_checked_where_they_lead() {
-    let (target, _) = serve(vec![reply(200, "", "arrived")]);
-    let hop = |to: &str| reply(302, &format!("Location: {to}\r\n"), "");
-    let (url, _) = serve(vec![hop(&format!("{target}/next"))]);
+    let target = Server::start(vec![reply(200, "arrived")]);
+    let hop = |to: &str| reply(302, "").with_header("location", to);
+    let serve = |hops| Server::start(hops).url;
+    let url = serve(vec![hop(&format!("{}/next", target.url))]);
     assert_eq!(output(&get(&url, Reach::default())), "arrived");
 
-    let (url, _) = serve(vec![hop("/again"), hop("/more"), hop("/end")]);
+    let url = serve(vec![hop("/again"), hop("/more"), hop("/end")]);
     let limited = Reach {
         max_redirects: 2,
         ..Reach::default()
@@ -308,7 +203,7 @@ fn redirects_are_followed_to_a_limit_and_checked_where_they_lead() {
         "{error}"
     );
 
-    let (url, _) = serve(vec![hop("/next")]);
+    let url = serve(vec![hop("/next")]);
     let none = Reach {
         max_redirects: 0,
         ..Reach::default()
@@ -319,7 +214,7 @@ fn redirects_are_followed_to_a_limit_and_checked_where_they_lead() {
         "{error}"
     );
 
-    let (url, _) = serve(vec![hop("http://169.254.169.254/latest/meta-data/")]);
+    let url = serve(vec![hop("http://169.254.169.254/latest/meta-data/")]);
     let error = failure(&get(&url, Reach::default())).to_string();
     assert!(
         error.contains("`169.254.169.254` is a link-local address"),
@@ -330,21 +225,16 @@ fn redirects_are_followed_to_a_limit_and_checked_where_they_lead() {
 #[test]
 fn a_body_over_the_size_limit_fails_as_it_streams_in() {
     let big = "x".repeat(5000);
-    let unsized_reply = Reply {
-        sized: false,
-        ..reply(200, "", &big)
-    };
-    let (url, _) = serve(vec![
-        reply(200, "", &big),
-        unsized_reply,
-        reply(200, "", &big),
-    ]);
+    // A stream says no length: it ends when the server closes it.
+    let unsized_reply = Answer::stream("text/plain", vec![big.clone()]);
+    let server = Server::start(vec![reply(200, &big), unsized_reply, reply(200, &big)]);
+    let url = &server.url;
     let small = || Reach {
         max_response_bytes: 4096,
         ..Reach::default()
     };
     for told in ["its length", "no length"] {
-        let record = get(&url, small());
+        let record = get(url, small());
         let error = failure(&record);
         assert!(
             error.ends_with("the answer is over 4 KiB (`--max-response-size`)"),
@@ -353,7 +243,7 @@ fn a_body_over_the_size_limit_fails_as_it_streams_in() {
         assert_eq!(record.steps[0].attempts, 1, "{told}: not retried");
     }
     assert_eq!(
-        output(&get(&url, Reach::default())).as_str().unwrap().len(),
+        output(&get(url, Reach::default())).as_str().unwrap().len(),
         5000
     );
 }
@@ -363,7 +253,8 @@ fn the_cli_takes_the_reach_options_and_refuses_bad_ones() {
     let dir = std::env::temp_dir().join(format!("spesc-fetch-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("get.spes"), GET).unwrap();
-    let (url, seen) = serve(vec![reply(200, "", "hello")]);
+    let server = Server::start(vec![reply(200, "hello")]);
+    let url = &server.url;
     let spesc = |extra: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_spesc"))
             .args(["run", "get.spes", "--input", &format!("url={url}/"), "-q"])
@@ -385,7 +276,7 @@ fn the_cli_takes_the_reach_options_and_refuses_bad_ones() {
         "1KiB",
     ]);
     assert_eq!(String::from_utf8_lossy(&allowed.stdout).trim(), "\"hello\"");
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(server.seen().len(), 1);
     for bad in [
         &["--fetch-allow", "10.0.0.0/40"][..],
         &["--max-response-size", "12MB"],

@@ -5,53 +5,17 @@
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
-use spesc::check::Loader;
 use spesc::journal::record::{Outcome, RunRecord, StepStatus};
 use spesc::plan::{compile, Plan};
 use spesc::runtime::{run, RunOptions};
 use spesc::source::SourceMap;
-
-/// Reads imports and component files from the repository.
-struct Files;
-
-impl Loader for Files {
-    fn read(&self, path: &Path) -> Result<(String, String), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        Ok((path.display().to_string(), text))
-    }
-}
-
-fn run_text(text: &str, workflow: &str, inputs: Value, options: RunOptions) -> RunRecord {
-    let mut sources = SourceMap::new();
-    let file = sources.add("t.spes", text);
-    let compiled = compile(
-        &mut sources,
-        &[(file, "t.spes".into())],
-        &Files,
-        &Default::default(),
-    );
-    let Some(plan) = compiled.plan else {
-        panic!(
-            "{}",
-            spesc::diagnostic::render::rich(&sources, &compiled.diagnostics, false)
-        )
-    };
-    let Value::Object(inputs) = inputs else {
-        panic!("inputs are an object")
-    };
-    run(&plan, workflow, inputs, &options)
-}
-
-fn output(record: &RunRecord) -> &Value {
-    match &record.outcome {
-        Outcome::Succeeded { output } => output,
-        other => panic!("the run did not succeed: {other:?}\n{:#?}", record.steps),
-    }
-}
+use support::run::{output, run_text, Files};
 
 fn status(record: &RunRecord, id: &str) -> Option<StepStatus> {
     record.steps.iter().find(|s| s.id == id).map(|s| s.status)
