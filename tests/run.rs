@@ -251,6 +251,34 @@ fn checks_are_retried_then_fail_with_their_message() {
 }
 
 #[test]
+fn the_mock_follows_negated_checks_and_quotes_the_prompt() {
+    let text = format!(
+        "{MODEL}workflow w(name: string) -> string {{
+  step greet: string {{
+    model = fast
+    prompt = \"Greet {{{{ name }}}} without saying model.\"
+    check not contains(this, \"model\") else \"it says model\"
+    check this != \"hello\" else \"too short\"
+    check not matches(this, \"stands\") else \"it stands\"
+  }}
+  return greet
+}}"
+    );
+    let record = run_text(&text, "w", json!({"name": "Ada"}), RunOptions::default());
+    let reply = output(&record)
+        .as_str()
+        .expect("a string result")
+        .to_string();
+    assert!(reply.contains("Greet Ada without saying"), "{reply}");
+    assert!(
+        !reply.contains("model") && !reply.contains("stands"),
+        "{reply}"
+    );
+    let step = record.steps.iter().find(|s| s.id == "greet").unwrap();
+    assert_eq!(step.attempts, 1, "the first reply passes every check");
+}
+
+#[test]
 fn ask_is_answered_or_waits() {
     let text = "workflow w(draft: string) -> string {
   step approval: Review = ask { show = draft  question = \"Publish?\" }

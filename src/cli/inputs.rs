@@ -10,6 +10,17 @@ use crate::source::{FileId, SourceMap};
 /// Returns the ids in the order given (folders sorted), or a message for the
 /// first path that cannot be read.
 pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<Vec<(FileId, PathBuf)>, String> {
+    expand(paths)?
+        .iter()
+        .map(|path| {
+            let text = read(path)?;
+            Ok((sources.add(display_name(path), text), path.clone()))
+        })
+        .collect()
+}
+
+/// The files named, and the `.spes` files under the folders named (sorted).
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -24,13 +35,7 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap) -> Result<Vec<(FileId, P
             files.push(path.clone());
         }
     }
-    files
-        .iter()
-        .map(|path| {
-            let text = read(path)?;
-            Ok((sources.add(display_name(path), text), path.clone()))
-        })
-        .collect()
+    Ok(files)
 }
 
 /// Reads imports and component files for the checker.
@@ -108,6 +113,17 @@ pub fn display_name(path: &Path) -> String {
 pub fn compile(file: &Path, color: bool, on_errors: u8) -> Result<crate::plan::Plan, u8> {
     let mut sources = SourceMap::new();
     let roots = load(&[file.to_path_buf()], &mut sources).map_err(super::usage_error)?;
+    if roots.len() > 1 {
+        // Which of them was meant is a guess; running the first one
+        // silently would run the wrong workflow.
+        let names: Vec<String> = roots.iter().map(|(_, path)| display_name(path)).collect();
+        return Err(super::usage_error(format!(
+            "`{}` holds {} `.spes` files; name the one to use:\n  {}",
+            display_name(file),
+            roots.len(),
+            names.join("\n  ")
+        )));
+    }
     let compiled = crate::plan::compile(&mut sources, &roots, &FsLoader, &Default::default());
     if !compiled.diagnostics.is_empty() {
         eprint!(

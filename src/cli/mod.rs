@@ -20,6 +20,8 @@ macro_rules! outln {
 mod check;
 mod explain;
 mod fmt;
+mod generate;
+mod init;
 mod inputs;
 mod plan;
 mod progress;
@@ -58,7 +60,9 @@ Examples:
   spesc show last                         the last run's timeline
   spesc resume last                       continue a failed, killed or waiting run
   spesc fmt examples                      rewrite files in the canonical layout (--check: only list them)
-  spesc lsp                               a language server for editors (stdio)";
+  spesc lsp                               a language server for editors (stdio)
+  spesc init my-flow                      a starter project that runs offline
+  spesc completions bash                  shell completions (bash, zsh, fish, elvish, powershell)";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -137,6 +141,17 @@ enum Command {
     /// Run the `test` blocks of files offline; exit 1 if any fails.
     #[command(after_help = "Examples:\n  spesc test examples/tested_router.spes")]
     Test(test::Args),
+    /// Create a starter project: a workflow that runs offline, a test, a component.
+    #[command(after_help = "Examples:\n  spesc init my-flow\n  spesc init")]
+    Init(init::Args),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  spesc completions bash > ~/.local/share/bash-completion/completions/spesc\n  spesc completions zsh > ~/.zfunc/_spesc\n  spesc completions fish > ~/.config/fish/completions/spesc.fish"
+    )]
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), generated from these options.
+    #[command(after_help = "Examples:\n  spesc manpage > spesc.1 && man ./spesc.1")]
+    Manpage,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -173,6 +188,9 @@ pub fn main() -> ExitCode {
         Command::Show(args) => runs::show(args),
         Command::Stats(args) => runs::stats(args),
         Command::Fmt(args) => fmt::run(args, cli.color.enabled(&std::io::stderr())),
+        Command::Init(args) => init::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Manpage => generate::manpage(),
         Command::Lsp => match crate::lsp::serve() {
             Ok(()) => exit::OK,
             Err(message) => usage_error(message),

@@ -5,8 +5,10 @@
 //! attempt number. Replies are built to pass the step's `check`s where a
 //! plain guess would not: strings and numbers written in the checks
 //! (`this.winner == "for"`, `contains(this, "def ")`, `len(this) > 1500`)
-//! are offered as candidates, and the engine keeps the first candidate that
-//! passes every check.
+//! are offered as candidates, strings a check wants absent (`not
+//! contains(this, "TODO")`, `this != "n/a"`) are kept out, and the engine
+//! keeps the first candidate that passes every check. Text replies quote
+//! the start of the prompt, so a run shows its inputs reaching the model.
 
 use serde_json::{Map, Value};
 
@@ -18,6 +20,10 @@ use crate::plan::types::{Type, TypeDef, Types};
 pub struct Hints {
     pub strings: Vec<String>,
     pub numbers: Vec<f64>,
+    /// Strings the checks want absent (`not contains`, `!=`, `not matches`).
+    pub avoid: Vec<String>,
+    /// The prompt as sent, quoted at the start of text replies.
+    pub prompt: String,
 }
 
 /// How many candidates the engine tries against the checks.
@@ -107,7 +113,7 @@ fn small_counts(hints: &Hints) -> Vec<u64> {
 fn text(seed: u64, n: u64, hints: &Hints) -> String {
     let n = n as usize;
     if let Some(exact) = hints.strings.get(n) {
-        return exact.clone();
+        return without(exact.clone(), &hints.avoid);
     }
     let counts = small_counts(hints);
     if let Some(len) = n
@@ -124,7 +130,11 @@ fn text(seed: u64, n: u64, hints: &Hints) -> String {
         .max()
         .unwrap_or(0)
         .max(if n.is_multiple_of(2) { 120 } else { 40 });
-    let mut out = format!("Mock reply {:04x}. ", seed & 0xffff);
+    let mut out = format!("Mock reply {:04x}", seed & 0xffff);
+    match quote(&hints.prompt) {
+        Some(quoted) => out.push_str(&format!(" to \"{quoted}\". ")),
+        None => out.push_str(". "),
+    }
     for hint in &hints.strings {
         out.push_str(hint);
         out.push(' ');
@@ -133,7 +143,33 @@ fn text(seed: u64, n: u64, hints: &Hints) -> String {
     while out.chars().count() < target_len {
         out.push_str(FILLER);
     }
-    out.trim_end().to_string()
+    without(out.trim_end().to_string(), &hints.avoid)
+}
+
+/// The start of a prompt, on one line: enough to recognise it.
+fn quote(prompt: &str) -> Option<String> {
+    const MOST: usize = 60;
+    let words: Vec<&str> = prompt.split_whitespace().collect();
+    if words.is_empty() {
+        return None;
+    }
+    let line = words.join(" ").replace('"', "'");
+    if line.chars().count() <= MOST {
+        return Some(line);
+    }
+    let cut: String = line.chars().take(MOST).collect();
+    Some(format!("{}…", cut.trim_end()))
+}
+
+/// `text` with every string the checks want absent taken out (case as
+/// written: `contains` compares exactly).
+fn without(mut text: String, avoid: &[String]) -> String {
+    for unwanted in avoid.iter().filter(|s| !s.is_empty()) {
+        while text.contains(unwanted.as_str()) {
+            text = text.replace(unwanted.as_str(), "");
+        }
+    }
+    text
 }
 
 fn integer(n: u64, hints: &Hints) -> i64 {
@@ -196,6 +232,7 @@ mod tests {
         let hints = Hints {
             strings: vec!["for".into(), "against".into()],
             numbers: vec![500.0],
+            ..Hints::default()
         };
         let types = Types::default();
         assert_eq!(
@@ -210,5 +247,22 @@ mod tests {
         assert!(long
             .as_str()
             .is_some_and(|s| s.len() > 500 && s.contains("against")));
+    }
+
+    #[test]
+    fn text_quotes_the_prompt_and_leaves_out_what_checks_refuse() {
+        let hints = Hints {
+            avoid: vec!["model".into(), "TODO".into()],
+            prompt: "Greet  Ada\n in one \"friendly\" sentence.".into(),
+            ..Hints::default()
+        };
+        let Value::String(text) = reply(&Type::String, &Types::default(), 1, 0, &hints) else {
+            panic!("a string type gets a string");
+        };
+        assert!(
+            text.contains("to \"Greet Ada in one 'friendly' sentence.\""),
+            "{text}"
+        );
+        assert!(!text.contains("model") && !text.contains("TODO"), "{text}");
     }
 }

@@ -15,6 +15,7 @@ use super::frame::Env;
 use super::step::{Produced, Tries};
 use super::{Eval, Fault};
 use crate::lang::model::{estimate_tokens, Model, Provider as Api, Tokens};
+use crate::lang::ops::{BinaryOp, UnaryOp};
 use crate::lang::policy::ErrorClass;
 use crate::plan::expr::Expr;
 use crate::plan::instance::plan_id;
@@ -276,15 +277,14 @@ impl<'p> Engine<'p> {
     ) -> Eval<Value> {
         let seed = mock::mix(mock::seed(&plan_id(id), prompt), try_number);
         let Some(policy) = &node.policy else {
-            return Ok(mock::reply(
-                ty,
-                &self.plan.types,
-                seed,
-                0,
-                &Hints::default(),
-            ));
+            let hints = Hints {
+                prompt: prompt.to_string(),
+                ..Hints::default()
+            };
+            return Ok(mock::reply(ty, &self.plan.types, seed, 0, &hints));
         };
-        let hints = self.hints(policy, env).await;
+        let mut hints = self.hints(policy, env).await;
+        hints.prompt = prompt.to_string();
         for n in 0..mock::CANDIDATES {
             let candidate = mock::reply(ty, &self.plan.types, seed, n, &hints);
             if let Ok(Ok(value)) = self.accept(candidate, ty, policy, env).await {
@@ -296,18 +296,19 @@ impl<'p> Engine<'p> {
 
     /// Values the step's checks compare its output with: literals, and
     /// operands that do not read `this` (evaluated now). The mock offers
-    /// them as candidates.
+    /// them as candidates, and leaves out what negated checks refuse.
     async fn hints(&self, policy: &'p Policy, env: &Env) -> Hints {
         let mut operands = Vec::new();
         for check in &policy.checks {
-            comparison_operands(&check.condition, &mut operands);
+            comparison_operands(&check.condition, false, &mut operands);
         }
         let mut out = Hints::default();
-        for operand in operands {
+        for (operand, negated) in operands {
             if operand.reads_var("this") {
                 continue;
             }
             match self.eval(operand, env).await {
+                Ok(Value::String(s)) if negated => out.avoid.push(s),
                 Ok(Value::String(s)) => out.strings.push(s),
                 Ok(Value::Number(n)) => out.numbers.extend(n.as_f64()),
                 _ => {}
@@ -387,20 +388,28 @@ impl<'p> Engine<'p> {
 }
 
 /// The sides of every comparison and the arguments of every call in a
-/// check (`contains(this, "def ")`).
-fn comparison_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+/// check (`contains(this, "def ")`), each marked whether a `not` or `!=`
+/// above it wants it absent.
+fn comparison_operands<'e>(e: &'e Expr, negated: bool, out: &mut Vec<(&'e Expr, bool)>) {
     match e {
-        Expr::Binary(_, lhs, rhs) => {
+        Expr::Binary(op, lhs, rhs) => {
+            // `this != "x"` wants anything but "x", as `not (this == "x")`
+            // does: its operands are no candidates (and nothing to avoid
+            // inside other text).
+            let negated = negated ^ (*op == BinaryOp::Ne);
             for side in [lhs, rhs] {
                 if matches!(**side, Expr::Binary(..) | Expr::Unary(..)) {
-                    comparison_operands(side, out);
-                } else {
-                    out.push(side);
+                    comparison_operands(side, negated, out);
+                } else if !negated {
+                    out.push((side, false));
                 }
             }
         }
-        Expr::Unary(_, operand) => comparison_operands(operand, out),
-        Expr::Call(_, args) => out.extend(args.iter()),
+        Expr::Unary(op, operand) => {
+            comparison_operands(operand, negated ^ (*op == UnaryOp::Not), out)
+        }
+        // `not contains(this, "TODO")`: the string is to be left out.
+        Expr::Call(_, args) => out.extend(args.iter().map(|arg| (arg, negated))),
         _ => {}
     }
 }
