@@ -36,6 +36,11 @@ impl Span {
         }
     }
 
+    /// Whether `other` lies within this span (same file).
+    pub fn contains(self, other: Span) -> bool {
+        self.file == other.file && self.start <= other.start && other.end <= self.end
+    }
+
     /// The empty span at this span's start.
     pub fn shrink_to_start(self) -> Span {
         Span {

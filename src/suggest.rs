@@ -1,18 +1,40 @@
 //! `did you mean` suggestions by edit distance.
 
 /// Up to three candidates close to `name`, closest first. "Close" allows
-/// about one edit per three characters, and at least one.
+/// about one edit per three characters, and at least one; a plural is as
+/// close as its singular (`retries` → `retry`).
 pub fn similar<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
+    let singular = singular(name);
     let mut scored: Vec<(usize, &str)> = candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (distance(name, c), c))
+        .map(|c| {
+            let plural = singular.as_deref().map_or(usize::MAX, |s| distance(s, c));
+            (distance(name, c).min(plural), c)
+        })
         .filter(|(d, _)| *d <= limit)
         .collect();
     scored.sort();
     scored.dedup();
     scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// The English singular of a plural-looking word: `retries` → `retry`,
+/// `matches` → `match`, `models` → `model`.
+fn singular(word: &str) -> Option<String> {
+    if let Some(stem) = word.strip_suffix("ies") {
+        return Some(format!("{stem}y"));
+    }
+    if let Some(stem) = ["ches", "shes", "sses", "xes"]
+        .iter()
+        .find_map(|suffix| word.strip_suffix(suffix).map(|_| &word[..word.len() - 2]))
+    {
+        return Some(stem.to_string());
+    }
+    word.strip_suffix('s')
+        .filter(|stem| !stem.ends_with('s'))
+        .map(String::from)
 }
 
 /// `` `a`, `b` or `c` ``
@@ -75,6 +97,14 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plural_suggests_its_singular() {
+        assert_eq!(similar("retries", ["retry", "prompt"]), ["retry"]);
+        assert_eq!(similar("matches", ["match", "model"]), ["match"]);
+        assert_eq!(similar("models", ["model"]), ["model"]);
+        assert_eq!(singular("class"), None);
+    }
 
     #[test]
     fn suggests_close_names_only() {

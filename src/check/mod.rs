@@ -26,7 +26,7 @@ mod tests_blocks;
 pub mod types;
 mod workflow;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
@@ -186,6 +186,38 @@ impl<'a> Checker<'a> {
         calls.report_recursion(&mut self.problems);
         self.report_unused_declarations();
         self.check_api_keys();
+        self.drop_follow_on_warnings();
+    }
+
+    /// A name offered as the fix of a typo (`return drafts` → did you mean
+    /// `draft`?), or named in a clause left out for its unknown key
+    /// (`retries = r`), was most likely meant to be used: saying it is
+    /// unused too would report one mistake twice. The warning comes back
+    /// after the fix if the name really is unused.
+    fn drop_follow_on_warnings(&mut self) {
+        let mut meant: HashSet<String> = self
+            .program
+            .files
+            .iter()
+            .flat_map(|f| f.left_out.iter().flat_map(|l| l.names.iter().cloned()))
+            .collect();
+        for problem in &self.problems {
+            if let Problem::Name(problems::NameProblem::Unknown {
+                name, candidates, ..
+            }) = problem
+            {
+                let close = crate::suggest::similar(name, candidates.iter().map(String::as_str));
+                meant.extend(close.into_iter().map(String::from));
+            }
+        }
+        if meant.is_empty() {
+            return;
+        }
+        self.problems.retain(|problem| match problem {
+            Problem::Flow(problems::FlowProblem::Unused { name, .. })
+            | Problem::Name(problems::NameProblem::Unused { name, .. }) => !meant.contains(name),
+            _ => true,
+        });
     }
 
     fn report(&mut self, problem: impl Into<Problem>) {

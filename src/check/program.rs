@@ -53,7 +53,10 @@ pub(crate) struct LoadedFile {
     /// The directory component files may not leave: the directory of the
     /// root file through which this one was first loaded.
     pub project_dir: PathBuf,
+    /// Syntax errors that leave too little to check (see `Parsed::checkable`).
     pub has_syntax_errors: bool,
+    /// Clauses left out for an unknown key (see `syntax::LeftOut`).
+    pub left_out: Vec<crate::syntax::LeftOut>,
 }
 
 impl Program {
@@ -121,7 +124,8 @@ impl State {
         }
         self.by_path.insert(key, id);
         let parsed = crate::syntax::parse(id, sources.text(id));
-        let has_syntax_errors = parsed.has_errors();
+        let has_syntax_errors = !parsed.checkable;
+        let left_out = parsed.left_out;
         self.program.diagnostics.extend(parsed.diagnostics);
         self.program.files.push(LoadedFile {
             id,
@@ -130,6 +134,7 @@ impl State {
             imports: Vec::new(),
             project_dir,
             has_syntax_errors,
+            left_out,
         });
     }
 

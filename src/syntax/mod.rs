@@ -25,6 +25,22 @@ use crate::source::FileId;
 pub struct Parsed {
     pub file: ast::File,
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether the AST is whole but for the pieces its errors name (a
+    /// misspelled clause key, left out), so checking it finds the rest of
+    /// the file's problems in the same run rather than after a fix.
+    pub checkable: bool,
+    /// The clauses left out for an unknown key (`promt = …`, `retries = r`).
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A clause the builder left out because its key is unknown: where it was
+/// and the names its value mentions. The checker reads these so that the
+/// typo is the only problem reported about it: the step is not also
+/// "missing a prompt", nor the retry policy it names "never used".
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeftOut {
+    pub at: crate::source::Span,
+    pub names: Vec<String>,
 }
 
 impl Parsed {
@@ -96,6 +112,8 @@ fn too_large(file: FileId, text: &str, stack: usize) -> Parsed {
             ..ast::File::default()
         },
         diagnostics: vec![error.to_diagnostic()],
+        checkable: false,
+        left_out: Vec::new(),
     }
 }
 

@@ -17,6 +17,16 @@ impl<'c, 'a> Body<'c, 'a> {
         };
         let is_model = |k: &ClauseKind| matches!(k, ClauseKind::Model(_) | ClauseKind::Agent(_));
         let is_prompt = |k: &ClauseKind| matches!(k, ClauseKind::Prompt(_) | ClauseKind::Agent(_));
+        // A clause left out for its unknown key (`promt = …`) was reported
+        // already: it is likely the missing one.
+        let left_out = self
+            .cx
+            .program
+            .file(self.file)
+            .is_some_and(|f| f.left_out.iter().any(|l| step.span.contains(l.at)));
+        if left_out {
+            return;
+        }
         // A named model or agent that failed to resolve was reported already.
         if facts.models.is_empty() && !has(is_model) && !default(is_model) {
             self.report(StepProblem::NoModel {

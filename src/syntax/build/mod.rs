@@ -29,6 +29,7 @@ pub(super) struct Ctx<'s> {
     pub file: FileId,
     pub source: &'s str,
     pub errors: Vec<SyntaxError>,
+    pub left_out: Vec<super::LeftOut>,
     /// Where each comment starts, by where it ends: see [`Ctx::span`].
     comment_starts: HashMap<usize, usize>,
 }
@@ -199,6 +200,7 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
         file,
         source: text,
         errors: Vec::new(),
+        left_out: Vec::new(),
         comment_starts: HashMap::new(),
     };
     let mut ast = ast::File {
@@ -244,11 +246,14 @@ pub(super) fn file(file: FileId, text: &str) -> Parsed {
             }
         }
     }
+    let checkable = ctx.errors.iter().all(SyntaxError::leaves_the_rest_whole);
     let mut diagnostics: Vec<_> = ctx.errors.into_iter().map(|e| e.to_diagnostic()).collect();
     crate::diagnostic::sort(&mut diagnostics);
     Parsed {
         file: ast,
         diagnostics,
+        checkable,
+        left_out: ctx.left_out,
     }
 }
 

@@ -247,10 +247,23 @@ fn clause(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Clause> {
         Rule::cache_clause => ClauseKind::Cache(expr::expr(ctx, value()?)?),
         Rule::unknown_clause => {
             let key = kids(&pair).next()?;
+            let value = kids(&pair).nth(1)?;
             ctx.errors.push(SyntaxError::UnknownClause {
                 span: ctx.span(&key),
                 key: key.as_str().to_string(),
+                value: value.as_str().to_string(),
+                value_span: ctx.span(&value),
             });
+            let names = pair
+                .clone()
+                .into_inner()
+                .skip(1)
+                .flat_map(|value| value.into_inner().flatten())
+                .filter(|p| matches!(p.as_rule(), Rule::ident | Rule::name))
+                .map(|p| p.as_str().to_string())
+                .collect();
+            ctx.left_out
+                .push(crate::syntax::LeftOut { at: span, names });
             return None;
         }
         _ => {

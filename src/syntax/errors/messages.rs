@@ -82,15 +82,12 @@ impl SyntaxError {
                 .help(
                     r#"the escapes are `\\`, `\"`, `\n`, `\t`, `\r` and `\{` (for a literal `{{`)"#,
                 ),
-            SyntaxError::UnknownClause { span, key } => {
-                let diagnostic =
-                    d(format!("unknown step clause `{key}`")).primary(*span, "not a step clause");
-                match suggest::similar(key, CLAUSES.iter().copied()).as_slice() {
-                    [] => diagnostic
-                        .help(format!("a step's clauses are {}", suggest::one_of(CLAUSES))),
-                    close => diagnostic.help(format!("did you mean {}?", suggest::one_of(close))),
-                }
-            }
+            SyntaxError::UnknownClause {
+                span,
+                key,
+                value,
+                value_span,
+            } => clauses::unknown_clause(*span, key, value, *value_span),
             SyntaxError::UnknownActionKey { span, key, kind } => {
                 let diagnostic = d(format!("unknown `{}` setting `{key}`", kind.keyword()))
                     .primary(*span, format!("not a setting of `{}`", kind.keyword()));

@@ -6,6 +6,7 @@
 //! back to "expected …, found …"; [`SyntaxError::to_diagnostic`] owns every
 //! message, label and help.
 
+mod clauses;
 mod messages;
 mod scan;
 
@@ -194,8 +195,14 @@ pub(super) enum SyntaxError {
     BadEscape { span: Span },
     /// `30sec`, `5 m`'s cousin `5min`: digits run into letters.
     BadLiteral { span: Span, text: String },
-    /// `modle = sonnet`
-    UnknownClause { span: Span, key: String },
+    /// `modle = sonnet`, or `context = everything`: a key spesc does not
+    /// have, or a known key with a value of the wrong form.
+    UnknownClause {
+        span: Span,
+        key: String,
+        value: String,
+        value_span: Span,
+    },
     /// `exec { comand = […] }`
     UnknownActionKey {
         span: Span,
@@ -240,6 +247,18 @@ pub(super) enum SyntaxError {
 }
 
 impl SyntaxError {
+    /// Errors about one key or comment that the builder left out, with
+    /// everything around it built: the checker can still check the file.
+    pub fn leaves_the_rest_whole(&self) -> bool {
+        matches!(
+            self,
+            SyntaxError::UnknownClause { .. }
+                | SyntaxError::UnknownActionKey { .. }
+                | SyntaxError::NotADefault { .. }
+                | SyntaxError::MisplacedDoc { .. }
+        )
+    }
+
     /// Turns a pest failure into the most specific error it recognises.
     /// `offset` is where the parsed text starts inside `source` (recovery
     /// parses a suffix of the file again).
