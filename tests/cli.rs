@@ -390,7 +390,7 @@ fn ask_asks_inline_on_a_terminal() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"revise\nshorter please\napprove\n\n")
+        .write_all(b"maybe\nrevise\nshorter please\napprove\n\n")
         .unwrap();
     let output = child.wait_with_output().unwrap();
     let text = stdout(&output).replace('\r', "");
@@ -402,7 +402,12 @@ fn ask_asks_inline_on_a_terminal() {
         "{text}"
     );
     assert!(
-        text.contains("decision [approve/revise/reject]: "),
+        text.contains("decision [approve/reject/revise]: "),
+        "{text}"
+    );
+    // An answer that does not fit is explained, then asked again.
+    assert!(
+        text.contains("that answer does not fit: decision: expected one of approve, reject, revise, found \"maybe\"; try again"),
         "{text}"
     );
     assert!(text.contains("succeeded"), "{text}");

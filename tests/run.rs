@@ -279,6 +279,33 @@ fn the_mock_follows_negated_checks_and_quotes_the_prompt() {
 }
 
 #[test]
+fn ask_options_limit_the_answers() {
+    let text = format!(
+        "{MODEL}workflow w() -> string {{
+  step draft: string {{ model = fast  prompt = \"Draft\" }}
+  step approval: Review = ask {{ show = draft  question = \"Ok?\"  options = [approve, reject] }}
+  return approval.comment ?? \"none\"
+}}"
+    );
+    let answered = |decision: &str| {
+        let options = RunOptions {
+            answers: HashMap::from([(
+                "approval".to_string(),
+                json!({"decision": decision, "comment": "fine"}),
+            )]),
+            ..RunOptions::default()
+        };
+        run_text(&text, "w", json!({}), options)
+    };
+    assert_eq!(output(&answered("approve")), &json!("fine"));
+    let refused = answered("revise");
+    assert_eq!(
+        support::run::failure(&refused),
+        "the answer for `approval` does not fit: `revise` is not one of the options offered: `approve` or `reject`"
+    );
+}
+
+#[test]
 fn ask_is_answered_or_waits() {
     let text = "workflow w(draft: string) -> string {
   step approval: Review = ask { show = draft  question = \"Publish?\" }

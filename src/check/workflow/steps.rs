@@ -163,8 +163,9 @@ impl<'c, 'a> Body<'c, 'a> {
                     self.require_value(ty, e);
                 }
                 if let Some(SettingValue::Expr(e)) = block.get("options") {
-                    let ty = self.expr(e, Some(&Ty::list(Ty::String)));
-                    self.expect_fits(&ty, &Ty::list(Ty::String), e, None);
+                    let options = Ty::list(answer_choice(declared));
+                    let ty = self.expr(e, Some(&options));
+                    self.expect_fits(&ty, &options, e, None);
                 }
             }
         }
@@ -405,5 +406,19 @@ impl<'c, 'a> Body<'c, 'a> {
                 }
             }
         }
+    }
+}
+
+/// What an `ask`'s `options` list: the variants of an enum answer (of a
+/// `Review`'s `decision`), so `options = [approve, revise]` names them and
+/// a misspelled one is caught; text otherwise.
+fn answer_choice(declared: &Ty) -> Ty {
+    match declared.unwrap_optional() {
+        Ty::Enum(e) => Ty::Enum(e.clone()),
+        Ty::Record(r) => match r.field("decision") {
+            Some(Ty::Enum(e)) if r.name == "Review" => Ty::Enum(e.clone()),
+            _ => Ty::String,
+        },
+        _ => Ty::String,
     }
 }

@@ -18,6 +18,10 @@ impl<'p> Engine<'p> {
             Some(q) => self.text(q, env).await?,
             None => String::new(),
         };
+        let options = match &ask.options {
+            Some(e) => Some(choices(&self.eval(e, env).await?)),
+            None => None,
+        };
         let approved = self.approvals.borrow_mut().remove(id);
         let answer = approved.or_else(|| {
             let answers = &self.options.answers;
@@ -27,9 +31,11 @@ impl<'p> Engine<'p> {
                 .cloned()
         });
         match answer {
-            Some(answer) => conform(answer, ty, &self.plan.types).map_err(|problem| {
-                Fault::Error(format!("the answer for `{id}` does not fit: {problem}"))
-            }),
+            Some(answer) => conform(answer, ty, &self.plan.types)
+                .and_then(|value| offered(&value, options.as_deref()).map(|()| value))
+                .map_err(|problem| {
+                    Fault::Error(format!("the answer for `{id}` does not fit: {problem}"))
+                }),
             None if self.options.interactive => {
                 let shown = match &ask.show {
                     Some(e) => render(&self.eval(e, env).await?),
@@ -37,7 +43,13 @@ impl<'p> Engine<'p> {
                 };
                 // One question at a time, even when steps ask at once.
                 let _turn = self.terminal.lock().await;
-                super::person::ask_on_terminal(id, &question, &shown, ty, &self.plan.types).await
+                let asked = super::person::Asked {
+                    id,
+                    question: &question,
+                    shown: &shown,
+                    options: options.as_deref(),
+                };
+                super::person::ask_on_terminal(&asked, ty, &self.plan.types).await
             }
             None => Err(Fault::Stop(Stop::Waiting {
                 step: id.to_string(),
@@ -45,4 +57,30 @@ impl<'p> Engine<'p> {
             })),
         }
     }
+}
+
+/// The words of an `options` list.
+fn choices(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| items.iter().map(render).collect())
+        .unwrap_or_default()
+}
+
+/// Whether an answer is one of the options offered: the answer itself, or
+/// a `Review`'s `decision`.
+pub fn offered(answer: &Value, options: Option<&[String]>) -> Result<(), String> {
+    let Some(options) = options else {
+        return Ok(());
+    };
+    let choice = answer.get("decision").unwrap_or(answer);
+    let word = render(choice);
+    if options.contains(&word) {
+        return Ok(());
+    }
+    let listed: Vec<&str> = options.iter().map(String::as_str).collect();
+    Err(format!(
+        "`{word}` is not one of the options offered: {}",
+        crate::suggest::one_of(&listed)
+    ))
 }
