@@ -93,24 +93,37 @@ fn explain_pages_show_what_they_say() {
             let end = rest[start..].find("```")?;
             Some(rest[start..start + end].to_string())
         };
-        let diagnose = |text: &str| -> Vec<Diagnostic> {
+        let diagnose = |text: &str, files: &PageFiles| -> Vec<Diagnostic> {
             let mut sources = SourceMap::new();
             let file = sources.add(format!("{code}.spes"), text.to_string());
             let roots = [(file, Path::new("page.spes").to_path_buf())];
             let options = Options {
                 env: Some(Box::new(|_: &str| false)),
             };
-            check(&mut sources, &roots, &spesc::check::NoFiles, &options).diagnostics
+            check(&mut sources, &roots, files, &options).diagnostics
         };
         let example = block_after("## Example").expect("every page has an example");
+        let fix_at = page.find("## Fix").unwrap_or(page.len());
         assert!(
-            diagnose(&example).iter().any(|d| d.code == *code),
+            diagnose(&example, &PageFiles::in_text(&page[..fix_at]))
+                .iter()
+                .any(|d| d.code == *code),
             "{code}: the example does not produce it:\n{example}"
         );
+        if !PageFiles::in_text(&page[fix_at..]).0.is_empty() {
+            // The fix is to a file the example names.
+            let left: Vec<String> = diagnose(&example, &PageFiles::in_text(&page[fix_at..]))
+                .iter()
+                .filter(|d| d.code == *code || d.is_error())
+                .map(|d| format!("{}: {}", d.code, d.message))
+                .collect();
+            assert!(left.is_empty(), "{code}: the fixed file still has {left:?}");
+            continue;
+        }
         if let Some(fix) =
             block_after("## Fix").filter(|f| !f.contains("import ") && !f.contains("file("))
         {
-            let left: Vec<String> = diagnose(&fix)
+            let left: Vec<String> = diagnose(&fix, &PageFiles(Vec::new()))
                 .iter()
                 .filter(|d| d.code == *code || d.is_error())
                 .map(|d| format!("{}: {}", d.code, d.message))
@@ -120,6 +133,37 @@ fn explain_pages_show_what_they_say() {
                 "{code}: the fix still has {left:?}:\n{fix}"
             );
         }
+    }
+}
+
+/// The files a page shows in blocks whose info string names them
+/// (`` ```md components/persona.md ``), for its examples to read.
+struct PageFiles(Vec<(String, String)>);
+
+impl PageFiles {
+    fn in_text(text: &str) -> PageFiles {
+        let mut files = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("```md ") {
+            let after = &rest[start + "```md ".len()..];
+            let Some((path, body)) = after.split_once('\n') else {
+                break;
+            };
+            let end = body.find("```").unwrap_or(body.len());
+            files.push((path.trim().to_string(), body[..end].to_string()));
+            rest = &body[end..];
+        }
+        PageFiles(files)
+    }
+}
+
+impl spesc::check::Loader for PageFiles {
+    fn read(&self, path: &Path) -> Result<(String, String), String> {
+        self.0
+            .iter()
+            .find(|(name, _)| path.ends_with(name))
+            .map(|(name, text)| (name.clone(), text.clone()))
+            .ok_or_else(|| format!("`{}` is not on the page", path.display()))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Component files: present, inside the project, with valid front matter
-//! (E0104), and within their own `context_budget` (W0503).
+//! (E0104; unknown keys are W0509), and within their own `context_budget`
+//! (W0503).
 
 use std::path::Path;
 
@@ -71,8 +72,10 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Reads a component file: an error stops it, unknown front matter
+    /// keys are reported here as warnings.
     fn component_file(
-        &self,
+        &mut self,
         base: &Path,
         project: &Path,
         path: &PlainString,
@@ -97,69 +100,94 @@ impl<'a> Checker<'a> {
                     path: path.value.clone(),
                     reason,
                 })?;
-        parse_front_matter(&text).map_err(|(line, problem)| FileProblem::FrontMatter {
-            at: path.span,
-            path: path.value.clone(),
-            line,
-            problem,
-        })
+        let read = parse_front_matter(&text);
+        if !read.unknown_keys.is_empty() {
+            self.report(FileProblem::UnknownFrontMatterKeys {
+                at: path.span,
+                path: path.value.clone(),
+                keys: read.unknown_keys,
+            });
+        }
+        if !read.errors.is_empty() {
+            return Err(FileProblem::FrontMatter {
+                at: path.span,
+                path: path.value.clone(),
+                problems: read.errors,
+            });
+        }
+        Ok(read.file)
     }
 }
 
+/// Front matter as read: the file's text and settings, its errors (a bad
+/// value, a line that is not `key: value`) and the keys spesc does not
+/// know, each with its 1-based line.
+#[derive(Debug, Default, PartialEq)]
+pub struct FrontMatter {
+    pub file: ComponentFile,
+    pub errors: Vec<(usize, String)>,
+    pub unknown_keys: Vec<(usize, String)>,
+}
+
 /// Splits `---\nkey: value\n---\nbody` into the body and the settings that
-/// matter; errors are (1-based line, problem).
-pub fn parse_front_matter(text: &str) -> Result<ComponentFile, (usize, String)> {
+/// matter, reading every line so that every problem is reported at once.
+/// Keys spesc does not know are kept apart: other tools write their own
+/// (`status`, `author`), and that is no reason to refuse the file.
+pub fn parse_front_matter(text: &str) -> FrontMatter {
     let Some(rest) = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))
     else {
-        return Ok(ComponentFile {
-            body: text.to_string(),
-            context_budget: None,
-        });
+        return FrontMatter {
+            file: ComponentFile {
+                body: text.to_string(),
+                context_budget: None,
+            },
+            ..FrontMatter::default()
+        };
     };
-    let mut context_budget = None;
+    let mut read = FrontMatter::default();
     for (index, line) in rest.lines().enumerate() {
         let number = index + 2;
         if line.trim_end() == "---" {
             let offset: usize = rest.lines().take(index + 1).map(|l| l.len() + 1).sum();
-            let body = rest.get(offset.min(rest.len())..).unwrap_or("").to_string();
-            return Ok(ComponentFile {
-                body,
-                context_budget,
-            });
+            read.file.body = rest.get(offset.min(rest.len())..).unwrap_or("").to_string();
+            return read;
         }
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
         let Some((key, value)) = line.split_once(':') else {
-            return Err((number, format!("expected `key: value`, found `{line}`")));
+            read.errors
+                .push((number, format!("expected `key: value`, found `{line}`")));
+            continue;
         };
         let (key, value) = (key.trim(), value.trim());
         match key {
             "type" if !KINDS.contains(&value) => {
-                return Err((number, format!("unknown component type `{value}`")));
+                read.errors
+                    .push((number, format!("unknown component type `{value}`")));
             }
             "context_budget" => match value.parse::<u64>() {
-                Ok(n) => context_budget = Some(n),
-                Err(_) => {
-                    return Err((
-                        number,
-                        format!("`context_budget` must be a whole number, found `{value}`"),
-                    ))
-                }
+                Ok(n) => read.file.context_budget = Some(n),
+                Err(_) => read.errors.push((
+                    number,
+                    format!("`context_budget` must be a whole number, found `{value}`"),
+                )),
             },
             "tags" if !(value.starts_with('[') && value.ends_with(']')) => {
-                return Err((
+                read.errors.push((
                     number,
                     format!("`tags` must be a list like `[review]`, found `{value}`"),
                 ));
             }
-            _ if !KEYS.contains(&key) => return Err((number, format!("unknown key `{key}`"))),
+            _ if !KEYS.contains(&key) => read.unknown_keys.push((number, key.to_string())),
             _ => {}
         }
     }
-    Err((1, "the front matter is never closed with `---`".to_string()))
+    read.errors
+        .push((1, "the front matter is never closed with `---`".to_string()));
+    read
 }
 
 #[cfg(test)]
@@ -168,24 +196,32 @@ mod tests {
 
     #[test]
     fn front_matter_is_split_from_the_body() {
-        let file = parse_front_matter(
+        let read = parse_front_matter(
             "---\ntitle: T\ntype: persona\ncontext_budget: 50\ntags: [a, b]\n---\nBody text.\n",
-        )
-        .expect("valid front matter");
-        assert_eq!(file.body, "Body text.\n");
-        assert_eq!(file.context_budget, Some(50));
+        );
+        assert_eq!(read.errors, []);
+        assert_eq!(read.file.body, "Body text.\n");
+        assert_eq!(read.file.context_budget, Some(50));
     }
 
     #[test]
-    fn bad_front_matter_names_the_line() {
-        assert_eq!(
-            parse_front_matter("---\ntitle: T\ntype: poem\n---\n").map(|_| ()),
-            Err((3, "unknown component type `poem`".to_string()))
+    fn every_problem_is_found_and_unknown_keys_are_kept_apart() {
+        let read = parse_front_matter(
+            "---\ntitle: T\ntype: poem\nstatus: draft\ncontext_budget: many\n---\nBody\n",
         );
-        assert!(parse_front_matter("---\ntitle: T\n").is_err());
         assert_eq!(
-            parse_front_matter("plain text").map(|f| f.body),
-            Ok("plain text".into())
+            read.errors,
+            [
+                (3, "unknown component type `poem`".to_string()),
+                (
+                    5,
+                    "`context_budget` must be a whole number, found `many`".to_string()
+                )
+            ]
         );
+        assert_eq!(read.unknown_keys, [(4, "status".to_string())]);
+        assert_eq!(read.file.body, "Body\n");
+        assert_eq!(parse_front_matter("---\ntitle: T\n").errors.len(), 1);
+        assert_eq!(parse_front_matter("plain text").file.body, "plain text");
     }
 }

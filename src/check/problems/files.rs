@@ -41,8 +41,14 @@ pub(crate) enum FileProblem {
     FrontMatter {
         at: Span,
         path: String,
-        line: usize,
-        problem: String,
+        /// Every problem, by line.
+        problems: Vec<(usize, String)>,
+    },
+    /// W0509: front matter keys spesc does not know (by line).
+    UnknownFrontMatterKeys {
+        at: Span,
+        path: String,
+        keys: Vec<(usize, String)>,
     },
     /// W0503: a component file longer than its own `context_budget`.
     OverBudget {
@@ -92,19 +98,44 @@ impl FileProblem {
             .primary(*at, "no readable file here")
             .note(reason.clone())
             .help("paths are relative to the `.spes` file that names them"),
-            FileProblem::FrontMatter {
-                at,
-                path,
-                line,
-                problem,
-            } => Diagnostic::new(Code::E0104, format!("invalid front matter in `{path}`"))
-                .primary(*at, "in this file")
-                .note(format!("line {line}: {problem}"))
-                .note(format!(
+            FileProblem::FrontMatter { at, path, problems } => {
+                let mut diagnostic =
+                    Diagnostic::new(Code::E0104, format!("invalid front matter in `{path}`"))
+                        .primary(*at, "in this file");
+                for (line, problem) in problems {
+                    diagnostic = diagnostic.note(format!("line {line}: {problem}"));
+                }
+                diagnostic.note(format!(
                     "front matter keys: {}; `type` is one of {}",
                     suggest::all_of(crate::check::components::KEYS),
                     suggest::one_of(crate::check::components::KINDS)
-                )),
+                ))
+            }
+            FileProblem::UnknownFrontMatterKeys { at, path, keys } => {
+                let names: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+                let mut diagnostic = Diagnostic::new(
+                    Code::W0509,
+                    format!(
+                        "front matter of `{path}` has {} spesc does not know: {}",
+                        if keys.len() == 1 { "a key" } else { "keys" },
+                        suggest::all_of(&names)
+                    ),
+                )
+                .primary(*at, "in this file");
+                for (line, key) in keys {
+                    let known = crate::check::components::KEYS.iter().copied();
+                    diagnostic = match suggest::did_you_mean(key, known) {
+                        Some(fix) => diagnostic.note(format!("line {line}: `{key}`: {fix}")),
+                        None => diagnostic,
+                    };
+                }
+                diagnostic
+                    .note(format!(
+                        "spesc reads {}; other keys are ignored",
+                        suggest::all_of(crate::check::components::KEYS)
+                    ))
+                    .help("remove the key, or keep it if another tool reads it")
+            }
             FileProblem::OverBudget {
                 at,
                 component,
