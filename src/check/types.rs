@@ -62,6 +62,18 @@ impl RecordTy {
 }
 
 impl Ty {
+    /// Whether a value of this type can hold free text: an enum's variant,
+    /// a number or a bool is one of a few known values, so it cannot carry
+    /// instructions into a `system` prompt (W0506).
+    pub fn carries_text(&self) -> bool {
+        match self {
+            Ty::String | Ty::Json | Ty::Map(_) | Ty::Component => true,
+            Ty::List(of) | Ty::Optional(of) => of.carries_text(),
+            Ty::Record(r) => r.fields.iter().any(|(_, ty)| ty.carries_text()),
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Duration | Ty::Enum(_) | Ty::Error => false,
+        }
+    }
+
     pub fn list(of: Ty) -> Ty {
         Ty::List(Box::new(of))
     }

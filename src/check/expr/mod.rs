@@ -237,7 +237,7 @@ impl<'a> Body<'_, 'a> {
                 return binding.ty.unwrap_optional().clone();
             }
         }
-        if binding.untrusted && self.in_system {
+        if binding.untrusted && self.in_system && binding.ty.carries_text() {
             self.report(ExprProblem::UntrustedInSystem {
                 at: name.span,
                 name: name.name.clone(),

@@ -106,6 +106,9 @@ pub(super) struct Body<'c, 'a> {
     calls: Vec<(String, String, Span)>,
     /// The nodes of each loop's body.
     loop_members: HashMap<NodeId, Vec<NodeId>>,
+    /// Members read through `previous.x` inside a loop's body, before the
+    /// body's members are all known: marked used once they are.
+    early_member_reads: Vec<(NodeId, String)>,
     /// Steps with `context = all` or `summarized(…)`: every step upstream
     /// of them reaches a model, so none of those is unused.
     whole_context: Vec<NodeId>,
@@ -135,6 +138,7 @@ pub(super) fn check<'a>(
         node_of: HashMap::new(),
         calls: Vec::new(),
         loop_members: HashMap::new(),
+        early_member_reads: Vec::new(),
         whole_context: Vec::new(),
     };
     let params = body.params();

@@ -121,12 +121,17 @@ impl<'c, 'a> Body<'c, 'a> {
         let Some(loop_node) = self.lookup_local(&name.name).and_then(|b| b.loop_node) else {
             return;
         };
-        let members = self
-            .loop_members
-            .get(&loop_node)
-            .cloned()
-            .unwrap_or_default();
-        if let Some(&member) = members.iter().find(|&&m| self.nodes[m].name == field.name) {
+        match self.loop_members.get(&loop_node) {
+            Some(members) => self.mark_member_read(&members.clone(), &field.name),
+            // Inside the body (`previous.x`): its members are not all known yet.
+            None => self
+                .early_member_reads
+                .push((loop_node, field.name.clone())),
+        }
+    }
+
+    pub(super) fn mark_member_read(&mut self, members: &[NodeId], name: &str) {
+        if let Some(&member) = members.iter().find(|&&m| self.nodes[m].name == name) {
             self.nodes[member].used = true;
         }
     }

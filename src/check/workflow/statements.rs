@@ -173,8 +173,16 @@ impl<'c, 'a> Body<'c, 'a> {
         let first_member = self.nodes.len();
         self.block_statements(&loop_stmt.body);
         if let Some(node) = node {
-            self.loop_members
-                .insert(node, (first_member..self.nodes.len()).collect());
+            let members: Vec<NodeId> = (first_member..self.nodes.len()).collect();
+            let early = std::mem::take(&mut self.early_member_reads);
+            for (loop_node, name) in early {
+                if loop_node == node {
+                    self.mark_member_read(&members, &name);
+                } else {
+                    self.early_member_reads.push((loop_node, name));
+                }
+            }
+            self.loop_members.insert(node, members);
         }
         // The loop reads its body's steps: that is how its result is built.
         self.current = node;
