@@ -535,6 +535,28 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn explain_lists_the_codes_and_renders_a_page_for_reading() {
+    let list = spesc(&["explain"]);
+    assert_eq!(list.status.code(), Some(0));
+    let text = stdout(&list);
+    assert!(
+        text.starts_with("E0001  syntax error\nE0101  unknown name\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with(['E', 'W'])).count(),
+        spesc::diagnostic::Code::ALL.len()
+    );
+    // Forced colour stands in for a terminal: no Markdown syntax left.
+    let shown = spesc(&["--color", "always", "explain", "E0001"]);
+    let page = stdout(&shown);
+    assert!(page.starts_with("\x1b[1mE0001: syntax error"), "{page:?}");
+    assert!(!page.contains("```") && !page.contains("## "), "{page}");
+    let raw = spesc(&["--color", "always", "explain", "E0001", "--markdown"]);
+    assert!(stdout(&raw).starts_with("# E0001: syntax error"));
+}
+
+#[test]
 fn explain_prints_the_page() {
     for code in ["E0001", "e0001", "0001"] {
         let output = spesc(&["explain", code]);

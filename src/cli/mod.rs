@@ -91,8 +91,10 @@ enum Command {
         after_help = "Examples:\n  spesc check examples/*.spes\n  spesc check --format json flow.spes"
     )]
     Check(check::Args),
-    /// Print the long explanation of a diagnostic code.
-    #[command(after_help = "Examples:\n  spesc explain E0001\n  spesc explain 0001")]
+    /// Print the long explanation of a diagnostic code (without one: list the codes).
+    #[command(
+        after_help = "Examples:\n  spesc explain E0001\n  spesc explain 0001\n  spesc explain              every code with its title\n  spesc explain E0001 --markdown   the page's Markdown, even on a terminal"
+    )]
     Explain(explain::Args),
     /// Check a file and print its execution plan: nodes, edges, guards, policies.
     #[command(
@@ -177,7 +179,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(args, cli.color.enabled(&std::io::stderr())),
-        Command::Explain(args) => explain::run(args),
+        Command::Explain(args) => explain::run(
+            args,
+            std::io::stdout().is_terminal() || matches!(cli.color, ColorChoice::Always),
+            cli.color.enabled(&std::io::stdout()),
+        ),
         Command::Plan(args) => plan::run_plan(args, cli.color.enabled(&std::io::stderr())),
         Command::Graph(args) => plan::run_graph(args, cli.color.enabled(&std::io::stderr())),
         Command::Run(args) => run::run(args, cli.color.enabled(&std::io::stderr())),
