@@ -363,6 +363,18 @@ fn a_mock_script_drives_failures_from_the_command_line() {
         "{}",
         stderr(&refused)
     );
+    // An entry for no step is refused, not silently ignored.
+    std::fs::write(dir.join("typo.json"), r#"{"greting": [{"status": 500}]}"#).unwrap();
+    let typo = dir.join("typo.json").display().to_string();
+    let (refused, _) = spesc_elsewhere("script", &["run", &hello, "--mock-script", &typo]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).starts_with(
+            "error: the mock script names no step of this file: `greting`\n  = help: `greting`: did you mean `greeting`?"
+        ),
+        "{}",
+        stderr(&refused)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -1004,3 +1004,29 @@ workflow w(topic: string) -> string {{
         "counted by the server"
     );
 }
+
+#[test]
+fn a_connection_refused_names_the_url_and_hints_at_a_local_server() {
+    // A port that was just free: nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let text = format!(
+        "{TYPES}
+model m {{ provider = openai  name = \"gpt-4o-mini\"  base_url = \"http://127.0.0.1:{port}/v1\"  api_key_env = \"{KEY_VARIABLE}\" }}
+workflow judge(text: string) -> Verdict {{
+  step verdict: Verdict {{ model = m  retry = patient  prompt = \"Judge: {{{{ text }}}}\" }}
+  return verdict
+}}"
+    );
+    let record = run_with(&text, "judge", json!({"text": "x"}), &RunOptions::default());
+    let error = failure(&record);
+    assert!(
+        error.contains(&format!(
+            "no answer from http://127.0.0.1:{port}/v1/chat/completions: connection refused or unreachable; nothing is listening there: is the local server running?"
+        )),
+        "{error}"
+    );
+    assert!(!error.contains(KEY_VARIABLE), "{error}");
+}

@@ -900,3 +900,41 @@ fn on_error_degrades_and_the_run_continues() {
 }
 
 // ---- the OpenAI-compatible provider, against a real HTTP server -------------------------
+
+#[test]
+fn a_mock_script_reaches_one_item_and_a_scripted_timeout_does_not_wait_a_minute() {
+    let text = format!(
+        "{MODEL}workflow w(docs: string[]) -> string[] {{
+  let summaries: string[] = for doc in docs {{
+    step summary: string {{ model = fast  prompt = \"Sum {{{{ doc }}}}\"  retry = {{ attempts = 2  backoff = constant(1ms) }} }}
+    summary
+  }}
+  return summaries
+}}"
+    );
+    let script = r#"{"summaries.each[1].summary": [{"timeout": true}, {"text": "second"}]}"#;
+    let started = std::time::Instant::now();
+    let record = run_text(
+        &text,
+        "w",
+        json!({"docs": ["a", "b", "c"]}),
+        scripted(script),
+    );
+    let items = output(&record).as_array().expect("a list").clone();
+    assert_eq!(items[1], json!("second"), "only item 1 is scripted");
+    assert_ne!(items[0], json!("second"));
+    let second = record
+        .steps
+        .iter()
+        .find(|s| s.id == "summaries.each[1].summary")
+        .expect("item 1 ran");
+    assert_eq!(
+        second.retried,
+        ["model `fast` (mock): no reply within 60000 ms"]
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the default 60 s timeout is not waited out: {:?}",
+        started.elapsed()
+    );
+}

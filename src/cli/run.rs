@@ -177,6 +177,37 @@ pub enum EventFormat {
     Json,
 }
 
+/// Refuses a mock script with an entry for no step of the plan: silently
+/// ignoring it would run the failure it was written to test as a success.
+fn script_fits(script: &Script, plan: &crate::plan::Plan) -> Result<(), String> {
+    let unknown = script.unknown_keys(plan);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = plan
+        .workflows
+        .iter()
+        .flat_map(|w| w.nodes.iter().map(|n| n.name.as_str()))
+        .collect();
+    names.sort();
+    names.dedup();
+    let quoted: Vec<String> = unknown.iter().map(|k| format!("`{k}`")).collect();
+    let mut message = format!(
+        "the mock script names no step of this file: {}",
+        quoted.join(", ")
+    );
+    for key in &unknown {
+        if let Some(fix) = crate::suggest::did_you_mean(key, names.iter().copied()) {
+            message.push_str(&format!("\n  = help: `{key}`: {fix}"));
+        }
+    }
+    message.push_str(
+        "\n  = note: a key is a step's name (`summary`), its id (`summaries.each.summary`), \
+         or one item's or iteration's (`summaries.each[1].summary`); `spesc plan` lists the ids",
+    );
+    Err(message)
+}
+
 /// Exit code of a run that waits for a person.
 pub const WAITING: u8 = 3;
 /// Stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
@@ -225,6 +256,9 @@ pub fn run(args: Args, color: bool) -> u8 {
         Ok(script) => script.unwrap_or_default(),
         Err(message) => return usage_error(message),
     };
+    if let Err(message) = script_fits(&script, plan) {
+        return usage_error(message);
+    }
     let store = match args.state.open() {
         Ok(store) => store,
         Err(message) => return usage_error(message),

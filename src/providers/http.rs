@@ -41,7 +41,7 @@ pub async fn send(
     }
     let mut response = within(idle, builder.send())
         .await?
-        .map_err(|e| failed("no answer", &e))?;
+        .map_err(|e| unanswered(&request.url, &e))?;
     let headers = response.headers();
     let content_type = headers
         .get("content-type")
@@ -102,6 +102,33 @@ async fn within<F: std::future::Future>(
             ))
         }),
     }
+}
+
+/// A request that got no answer. A connection that could not be made
+/// names where it went (without the query, which may hold a key), and for
+/// a server on this machine, that it may not be running.
+fn unanswered(url: &str, error: &reqwest::Error) -> CallError {
+    if !error.is_connect() {
+        return failed("no answer", error);
+    }
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return failed("no answer", error);
+    };
+    let host = parsed.host_str().unwrap_or_default();
+    let place = format!(
+        "{}://{host}{}{}",
+        parsed.scheme(),
+        parsed.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        parsed.path()
+    );
+    let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    let hint = if local {
+        "; nothing is listening there: is the local server running? \
+         (`scripts/local-model.sh start` starts the one the examples use)"
+    } else {
+        ""
+    };
+    CallError::Server(format!("no answer from {place}: {}{hint}", describe(error)))
 }
 
 /// A transport error as its class, in words without the URL.

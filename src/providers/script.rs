@@ -65,17 +65,39 @@ impl Script {
         Ok(Script { steps })
     }
 
-    /// The next entry for a call of `model` by step `id` (or its name).
+    /// The next entry for a call of `model` by the instance `id`: entries
+    /// for that instance (`summaries.each[1].summary`) first, then for its
+    /// node (`summaries.each.summary`), then for its name (`summary`).
     pub fn next(&mut self, id: &str, model: &str) -> Option<ScriptEntry> {
-        let name = id.rsplit('.').next().unwrap_or(id);
-        let queue = match self.steps.get_mut(id) {
-            Some(queue) => queue,
-            None => self.steps.get_mut(name)?,
+        let node = crate::plan::instance::plan_id(id).into_owned();
+        let name = id.rsplit(['.', '/']).next().unwrap_or(id).to_string();
+        for key in [id, node.as_str(), name.as_str()] {
+            let Some(queue) = self.steps.get_mut(key) else {
+                continue;
+            };
+            let wanted = queue
+                .iter()
+                .position(|e| e.model.as_deref().is_none_or(|m| m == model));
+            if let Some(at) = wanted {
+                return queue.remove(at);
+            }
+        }
+        None
+    }
+
+    /// The script's keys that name no step of `plan`: not a step's name,
+    /// node id, or instance id (a node id with item or iteration numbers).
+    pub fn unknown_keys(&self, plan: &crate::plan::Plan) -> Vec<String> {
+        let nodes: Vec<&crate::plan::Node> =
+            plan.workflows.iter().flat_map(|w| w.nodes.iter()).collect();
+        let known = |key: &str| {
+            let node = crate::plan::instance::plan_id(key);
+            let inner = node.rsplit('/').next().unwrap_or(&node);
+            nodes.iter().any(|n| n.name == key || n.id == inner)
         };
-        let at = queue
-            .iter()
-            .position(|e| e.model.as_deref().is_none_or(|m| m == model))?;
-        queue.remove(at)
+        let mut unknown: Vec<String> = self.steps.keys().filter(|k| !known(k)).cloned().collect();
+        unknown.sort();
+        unknown
     }
 }
 
@@ -105,6 +127,18 @@ mod tests {
             Some("ok".into())
         );
         assert!(script.next("draft", "a").is_none());
+        let mut items = Script::parse(
+            r#"{"s.each[1].summary": [{"text": "one"}], "summary": [{"text": "any"}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            items.next("s.each[0].summary", "a").and_then(|e| e.text),
+            Some("any".into())
+        );
+        assert_eq!(
+            items.next("s.each[1].summary", "a").and_then(|e| e.text),
+            Some("one".into())
+        );
         assert!(
             Script::parse(r#"{"s": [{"stauts": 500}]}"#).is_err(),
             "typos are refused"

@@ -25,6 +25,9 @@ use crate::providers::mock::{self, Hints};
 use crate::providers::script::Scripted;
 use crate::providers::{self, blank, http, CallError, Prompt};
 
+/// The longest a scripted `timeout` waits before it ends the attempt.
+const SCRIPTED_HANG_MOST: Duration = Duration::from_secs(2);
+
 /// A model's reply text and the tokens the provider counted.
 type Reply = (String, Option<Tokens>);
 
@@ -171,15 +174,22 @@ impl<'p> Engine<'p> {
         let model = self.plan.model(attempt.model);
         let _caps = env.frame.caps.acquire().await;
         let _admitted = self.limits.admit(attempt.model).await;
+        let limit = Duration::from_millis(attempt.timeout_ms);
         let call = async {
-            let scripted = self.script.borrow_mut().next(&plan_id(id), &model.name);
+            let scripted = self.script.borrow_mut().next(id, &model.name);
             if let Some(entry) = scripted {
                 return Ok(match entry.outcome() {
                     Scripted::Reply(text) => Ok((text, None)),
                     Scripted::Fail(error) => Err(error),
                     Scripted::Hang => {
-                        std::future::pending::<()>().await;
-                        Ok((String::new(), None))
+                        // Waits out a short timeout (or a deadline that ends
+                        // first) for real; a long one is not worth waiting
+                        // for in a test, so it ends as it would, sooner.
+                        tokio::time::sleep(limit.min(SCRIPTED_HANG_MOST)).await;
+                        Err(CallError::Timeout(format!(
+                            "no reply within {} ms",
+                            limit.as_millis()
+                        )))
                     }
                 });
             }
@@ -195,7 +205,6 @@ impl<'p> Engine<'p> {
             }
             self.call_provider(model, prompt).await
         };
-        let limit = Duration::from_millis(attempt.timeout_ms);
         tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
             Err(Fault::timeout(format!(
                 "no reply within {} ms",
