@@ -98,6 +98,23 @@ fn the_example_runs_on_a_real_model_through_anthropic_and_openai() {
 
 #[test]
 #[ignore = "needs the local model: scripts/local-model.sh start"]
+fn the_example_succeeds_on_longer_inputs_too() {
+    require_server();
+    let dir = folder("long");
+    let example = example();
+    for change in [
+        "The service will be down for maintenance on Sunday for six hours while we migrate every customer database to new hardware in another region.",
+        "We rewrote the scheduler: jobs now start in milliseconds instead of seconds, the web dashboard shows live progress for every pipeline, memory use fell by a third on large projects, and three long-standing crashes on Windows are fixed.",
+    ] {
+        let input = format!("change={change}");
+        let note = note(&spesc(&dir, &["run", example.to_str().unwrap(), "-q", "--input", &input]));
+        assert!(!note["headline"].as_str().unwrap_or("").is_empty(), "{note}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+#[ignore = "needs the local model: scripts/local-model.sh start"]
 fn streamed_replies_from_a_real_model_are_recorded_and_replayed() {
     require_server();
     let dir = folder("stream");
