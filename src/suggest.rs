@@ -37,6 +37,18 @@ fn singular(word: &str) -> Option<String> {
         .map(String::from)
 }
 
+/// `word` with its indefinite article: `an agent`, `a model`, ``an `int` ``
+/// (by its first letter: good enough for the words of a diagnostic).
+pub fn a(word: &str) -> String {
+    let first = word.trim_start_matches('`').chars().next().unwrap_or('x');
+    let article = if "aeiouAEIOU".contains(first) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
+}
+
 /// `` `a`, `b` or `c` ``
 pub fn one_of(names: &[&str]) -> String {
     listed(names, "or")
@@ -97,6 +109,14 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn articles_follow_the_first_letter() {
+        assert_eq!(a("agent"), "an agent");
+        assert_eq!(a("model"), "a model");
+        assert_eq!(a("`int`"), "an `int`");
+        assert_eq!(a("`string`"), "a `string`");
+    }
 
     #[test]
     fn a_plural_suggests_its_singular() {

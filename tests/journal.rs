@@ -669,13 +669,20 @@ fn stats_count_runs_successes_attempts_and_tokens() {
         first_tokens["prompt"].as_u64().unwrap() + first_tokens["completion"].as_u64().unwrap();
     assert_eq!(first["tokens"].as_u64().unwrap(), 4 * per_run);
     let listed = spesc(&dir, &["runs", "--status", "failed"]);
-    assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 1);
+    let lines: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(lines[0].starts_with("RUN  "), "a header row: {lines:?}");
+    assert_eq!(lines.len(), 2, "the header and one run: {lines:?}");
     let pruned = spesc(&dir, &["runs", "prune", "--older-than", "0s"]);
     assert_eq!(pruned.status.code(), Some(0), "{}", stderr(&pruned));
+    let after = spesc(&dir, &["runs"]);
     assert!(
-        String::from_utf8_lossy(&spesc(&dir, &["runs"]).stdout).is_empty(),
+        String::from_utf8_lossy(&after.stdout).is_empty(),
         "all pruned"
     );
+    assert_eq!(stderr(&after), "no runs in the journal match\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -120,7 +120,7 @@ pub struct Output {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 
-    /// Show nothing while running (the result and errors still print).
+    /// Print only the result and errors: no progress, no closing summary.
     #[arg(long, short)]
     quiet: bool,
 
@@ -322,7 +322,7 @@ pub fn execute(
     if let Err(e) = store.finish(&record.id, &record) {
         eprintln!("warning: the run could not be closed in the journal: {e}");
     }
-    finish(&record, output.out.as_deref(), output.events.is_some())
+    finish(&record, output)
 }
 
 type Recording = (Option<Arc<Recorder>>, Option<Arc<Replayer>>);
@@ -411,7 +411,8 @@ fn read_object(path: &Path) -> Result<Map<String, Value>, String> {
 
 /// Prints the result (unless events already carried it) and says how the
 /// run ended.
-fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
+fn finish(record: &RunRecord, how: &Output) -> u8 {
+    let (out, streamed) = (how.out.as_deref(), how.events.is_some());
     match &record.outcome {
         Outcome::Succeeded { output } => {
             let text = serde_json::to_string_pretty(output).unwrap_or_default() + "\n";
@@ -424,12 +425,14 @@ fn finish(record: &RunRecord, out: Option<&Path>, streamed: bool) -> u8 {
                 None if streamed => {}
                 None => out!("{text}"),
             }
-            eprintln!(
-                "run {} succeeded in {} ms{}",
-                record.id,
-                record.duration_ms,
-                totals(record)
-            );
+            if !how.quiet {
+                eprintln!(
+                    "run {} succeeded in {} ms{}",
+                    record.id,
+                    record.duration_ms,
+                    totals(record)
+                );
+            }
             exit::OK
         }
         Outcome::Failed { step, error } => {

@@ -93,8 +93,11 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum Decision {
+    /// Go on with the answer as it is.
     Approve,
+    /// Go on, asking for changes (say which with `--comment`).
     Revise,
+    /// Stop: the workflow takes the rejection path.
     Reject,
 }
 
@@ -104,6 +107,7 @@ pub struct ApproveArgs {
     run: String,
     /// The waiting `ask` step (its name or id).
     step: String,
+    /// The answer: a `Review`'s decision, or a `Decision` step's value.
     #[arg(long, value_enum)]
     decision: Decision,
     /// A comment for the workflow (a `Review`'s `comment`).
@@ -196,8 +200,10 @@ pub struct RunsArgs {
 
 #[derive(clap::Subcommand, Debug)]
 enum RunsCommand {
-    /// Delete finished runs older than a duration (`30d`, `12h`, `90m`).
+    /// Delete runs (all but running ones) older than a duration (`30d`, `12h`, `90m`).
     Prune {
+        /// Delete runs that started longer ago than this: a number and
+        /// `d`, `h`, `m` or `s` (`30d`). Runs still running are kept.
         #[arg(long, value_name = "AGE")]
         older_than: String,
     },
@@ -232,10 +238,21 @@ pub fn runs(args: RunsArgs) -> u8 {
         workflow: args.workflow,
     };
     match store.runs(&filter) {
+        Ok(runs) if runs.is_empty() => {
+            eprintln!("no runs in the journal match");
+            exit::OK
+        }
         Ok(runs) => {
+            outln!(
+                "{:<24} {:<20} {:<11} {:<20}  DURATION",
+                "RUN",
+                "WORKFLOW",
+                "STATUS",
+                "STARTED (UTC)"
+            );
             for run in runs {
                 outln!(
-                    "{:<24} {:<20} {:<10} {}  {}",
+                    "{:<24} {:<20} {:<11} {:<20}  {}",
                     run.id,
                     run.workflow,
                     run.status,

@@ -210,8 +210,12 @@ pub fn parse_input(ty: &Type, raw: &str) -> Result<Value, String> {
             .map(Value::from)
             .ok_or_else(|| format!("expected a duration like `30s`, found `{raw}`")),
         base => {
-            let value: Value = serde_json::from_str(raw)
-                .map_err(|_| format!("expected a `{ty}` (as JSON), found `{raw}`"))?;
+            let value: Value = serde_json::from_str(raw).map_err(|_| {
+                format!(
+                    "expected {} (as JSON), found `{raw}`",
+                    crate::suggest::a(&format!("`{ty}`"))
+                )
+            })?;
             let fits = match (base, &value) {
                 (Type::Int, v) => v.is_i64(),
                 (Type::Float, v) => v.is_number(),
@@ -221,7 +225,10 @@ pub fn parse_input(ty: &Type, raw: &str) -> Result<Value, String> {
             if fits {
                 Ok(value)
             } else {
-                Err(format!("expected a `{ty}`, found `{raw}`"))
+                Err(format!(
+                    "expected {}, found `{raw}`",
+                    crate::suggest::a(&format!("`{ty}`"))
+                ))
             }
         }
     }

@@ -248,7 +248,10 @@ impl<'p> Engine<'p> {
     ) -> Eval<Result<Value, String>> {
         let value = match conform(value, ty, &self.plan.types) {
             Ok(value) => value,
-            Err(problem) => return Ok(Err(format!("the reply is not a `{ty}`: {problem}"))),
+            Err(problem) => {
+                let ty = crate::suggest::a(&format!("`{ty}`"));
+                return Ok(Err(format!("the reply is not {ty}: {problem}")));
+            }
         };
         Ok(match self.failed_check(policy, env, &value).await? {
             None => Ok(value),

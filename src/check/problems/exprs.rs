@@ -193,7 +193,7 @@ impl ExprProblem {
                 declared,
             } => e0202(format!("expected a value, found {noun} `{name}`"))
                 .primary(*at, "not a value")
-                .secondary(*declared, format!("`{name}` is a {noun}")),
+                .secondary(*declared, format!("`{name}` is {}", suggest::a(noun))),
             CannotIndex { at, ty } => e0202(format!("`{ty}` cannot be indexed"))
                 .primary(*at, format!("this is `{ty}`"))
                 .help("only lists, maps, strings and `json` take `[…]`"),

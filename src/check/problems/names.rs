@@ -116,10 +116,10 @@ impl NameProblem {
                 declared,
             } => Diagnostic::new(
                 Code::E0202,
-                format!("expected a {noun}, found {found} `{name}`"),
+                format!("expected {}, found {found} `{name}`", suggest::a(noun)),
             )
-            .primary(*at, format!("expected a {noun}"))
-            .secondary(*declared, format!("`{name}` is a {found}")),
+            .primary(*at, format!("expected {}", suggest::a(noun)))
+            .secondary(*declared, format!("`{name}` is {}", suggest::a(found))),
             NameProblem::Duplicate {
                 at,
                 name,

@@ -152,7 +152,7 @@ impl<'c, 'a> Body<'c, 'a> {
         self.push_frame();
         let outputs = self.outputs_of(&loop_stmt.body);
         let previous = Ty::optional(Ty::Record(Rc::new(RecordTy {
-            name: format!("iteration of `{}`", loop_stmt.name.name),
+            name: format!("iteration of {}", loop_stmt.name.name),
             fields: outputs,
             decl: Some(loop_stmt.name.span),
             nominal: false,
