@@ -1033,3 +1033,34 @@ workflow judge(text: string) -> Verdict {{
     );
     assert!(!error.contains(KEY_VARIABLE), "{error}");
 }
+
+#[test]
+fn rate_limits_slow_a_fan_out_down_and_do_not_trip_the_breaker() {
+    // Sixteen items, each told once to wait: more 429s than the breaker's
+    // five failures, and every item still succeeds.
+    let mut answers: Vec<Answer> = (0..16)
+        .map(|_| {
+            Answer::json(429, (OPENAI.error)(429, "Rate limit reached"))
+                .with_header("retry-after", "0.1")
+        })
+        .collect();
+    answers.extend((0..16).map(|_| Answer::json(200, (OPENAI.reply)("done"))));
+    let server = Server::start(answers);
+    let text = format!(
+        "{}
+workflow w(docs: string[]) -> string[] {{
+  let out: string[] = for doc in docs (concurrency = 16) {{
+    step summary: string {{ model = m  prompt = \"Sum {{{{ doc }}}}\" }}
+    summary
+  }}
+  return out
+}}",
+        model(&OPENAI, &server, "")
+    );
+    let docs: Vec<String> = (0..16).map(|i| format!("doc {i}")).collect();
+    let record = run_with(&text, "w", json!({ "docs": docs }), &RunOptions::default());
+    let out = output(&record).as_array().expect("a list").clone();
+    assert_eq!(out.len(), 16, "{:?}", record.outcome);
+    assert!(out.iter().all(|s| s == "done"));
+    assert_eq!(server.seen().len(), 32);
+}

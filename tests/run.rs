@@ -938,3 +938,34 @@ fn a_mock_script_reaches_one_item_and_a_scripted_timeout_does_not_wait_a_minute(
         started.elapsed()
     );
 }
+
+#[test]
+fn an_open_breaker_without_a_fallback_waits_its_cooldown_instead_of_failing_items() {
+    let text = "model only { provider = mock  breaker = { failures = 2, cooldown = 200ms } }
+workflow w(docs: string[]) -> string[] {
+  let out: string[] = for doc in docs (concurrency = 1) {
+    step summary: string { model = only  prompt = \"Sum {{ doc }}\"  retry = { attempts = 3  backoff = constant(1ms) } }
+    summary
+  }
+  return out
+}";
+    // Two failures open the breaker; the items after them wait it out.
+    let script = r#"{"out.each[0].summary": [{"status": 500}, {"status": 503}]}"#;
+    let started = std::time::Instant::now();
+    let record = run_text(
+        text,
+        "w",
+        json!({"docs": ["a", "b", "c", "d"]}),
+        scripted(script),
+    );
+    assert_eq!(
+        output(&record).as_array().map(Vec::len),
+        Some(4),
+        "{:?}",
+        record.outcome
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(200),
+        "the cooldown was waited out"
+    );
+}
