@@ -643,6 +643,8 @@ fn an_attempt_that_times_out_is_cancelled_and_retried() {
     assert_eq!(s.status, StepStatus::Succeeded);
     assert_eq!(s.attempts, 2);
     assert_eq!(s.retried, ["model `first` (mock): no reply within 100 ms"]);
+    let t = record.steps.iter().find(|s| s.id == "t").unwrap();
+    assert_eq!(t.attempts, 1, "the attempt the deadline ended counts");
     match &record.outcome {
         Outcome::Failed { step, error } => {
             assert_eq!(step, "t");
@@ -968,4 +970,34 @@ workflow w(docs: string[]) -> string[] {
         started.elapsed() >= std::time::Duration::from_millis(200),
         "the cooldown was waited out"
     );
+}
+
+#[test]
+fn a_step_records_its_own_work_apart_from_waiting_for_inputs_and_is_skipped_when_an_input_failed() {
+    let text = format!(
+        "{MODEL}workflow w() -> string {{
+  step slow: ExecResult = exec {{ command = [\"sleep\", \"0.3\"] }}
+  step quick: string {{ model = fast  prompt = \"After {{{{ slow.code }}}}\" }}
+  step broken: string {{ model = fast  prompt = \"B\"  retry = {{ attempts = 1 }} }}
+  step downstream: string {{ model = fast  prompt = \"D {{{{ broken }}}}\" }}
+  return quick + downstream
+}}"
+    );
+    let record = run_text(
+        &text,
+        "w",
+        json!({}),
+        scripted(r#"{"broken": [{"status": 401}]}"#),
+    );
+    let step = |id: &str| record.steps.iter().find(|s| s.id == id).unwrap();
+    let quick = step("quick");
+    assert!(quick.waited_ms >= 250, "it waited for `slow`: {quick:?}");
+    assert!(quick.duration_ms < 250, "its own work is short: {quick:?}");
+    let downstream = step("downstream");
+    assert_eq!(downstream.status, StepStatus::Skipped);
+    assert_eq!(
+        downstream.error.as_deref(),
+        Some("not run: `broken` failed")
+    );
+    assert_eq!(downstream.attempts, 0);
 }

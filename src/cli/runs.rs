@@ -320,6 +320,12 @@ pub fn show(args: ShowArgs) -> u8 {
             r.attempts,
             show_ms(r.duration_ms)
         );
+        if r.waited_ms > 0 {
+            line.push_str(&format!(
+                "  (waited {} for its inputs)",
+                show_ms(r.waited_ms)
+            ));
+        }
         if let Some(tokens) = r.tokens {
             line.push_str(&format!("  {} tokens", tokens.prompt + tokens.completion));
         }
@@ -388,25 +394,27 @@ pub fn stats(args: StatsArgs) -> u8 {
             crate::diagnostic::render::plural(workflow.runs, "run")
         );
         outln!(
-            "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8}",
+            "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
             "step",
             "runs",
             "ok",
             "min",
             "median",
             "max",
+            "waited",
             "attempts",
             "tokens"
         );
         for s in workflow.steps {
             outln!(
-                "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>8.2} {:>8}",
+                "  {:<28} {:>5} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8.2} {:>8}",
                 s.id,
                 s.count,
                 s.succeeded,
                 show_ms(s.min_ms),
                 show_ms(s.median_ms),
                 show_ms(s.max_ms),
+                show_ms(s.median_wait_ms),
                 s.mean_attempts,
                 s.tokens
             );

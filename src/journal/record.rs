@@ -60,7 +60,12 @@ pub struct StepRecord {
     pub id: String,
     pub status: StepStatus,
     pub attempts: u64,
+    /// Its own work: from when its inputs were ready to when it ended.
     pub duration_ms: u64,
+    /// How long it waited for its inputs (the steps it reads, `after`)
+    /// before it started: not part of `duration_ms`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The model that answered (LLM steps).
@@ -145,4 +150,8 @@ impl Totals {
         }
         totals
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

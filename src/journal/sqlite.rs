@@ -207,6 +207,7 @@ impl Sqlite {
                         status: status_of(&r.get::<_, String>(2)?),
                         attempts: r.get::<_, i64>(3)? as u64,
                         duration_ms: r.get::<_, i64>(4)? as u64,
+                        waited_ms: detail.waited_ms,
                         error: r.get(5)?,
                         model: r.get(6)?,
                         repairs: detail.repairs,
@@ -237,6 +238,10 @@ struct Detail {
     prompt: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     cached: bool,
+    /// Kept here rather than in a column of its own: only `show` and
+    /// `stats` read it.
+    #[serde(default)]
+    waited_ms: u64,
 }
 
 fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
@@ -337,6 +342,7 @@ impl RunStore for Sqlite {
             retried: record.retried.clone(),
             prompt: record.prompt.clone(),
             cached: record.cached,
+            waited_ms: record.waited_ms,
         })
         .map_err(|e| e.to_string())?;
         let output = record.output.as_ref().map(Value::to_string);

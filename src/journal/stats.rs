@@ -26,6 +26,9 @@ pub struct StepStats {
     pub min_ms: u64,
     pub median_ms: u64,
     pub max_ms: u64,
+    /// The median time it waited for its inputs before starting (not part
+    /// of the durations above).
+    pub median_wait_ms: u64,
     pub mean_attempts: f64,
     /// Prompt and completion tokens over all its runs.
     pub tokens: u64,
@@ -68,6 +71,8 @@ fn workflow_stats(workflow: &str, runs: &[&StoredRun]) -> WorkflowStats {
         .map(|(id, records)| {
             let mut durations: Vec<u64> = records.iter().map(|r| r.duration_ms).collect();
             durations.sort_unstable();
+            let mut waits: Vec<u64> = records.iter().map(|r| r.waited_ms).collect();
+            waits.sort_unstable();
             let attempts: u64 = records.iter().map(|r| r.attempts).sum();
             StepStats {
                 id,
@@ -79,6 +84,7 @@ fn workflow_stats(workflow: &str, runs: &[&StoredRun]) -> WorkflowStats {
                 min_ms: durations[0],
                 median_ms: median(&durations),
                 max_ms: durations[durations.len() - 1],
+                median_wait_ms: median(&waits),
                 mean_attempts: attempts as f64 / records.len() as f64,
                 tokens: records
                     .iter()

@@ -52,6 +52,8 @@ pub struct Done {
     pub question: Option<String>,
     pub value: Value,
     pub answer: Option<Answer>,
+    /// How long it waited for its inputs before its own work began.
+    pub waited: Duration,
 }
 
 impl Done {
@@ -63,6 +65,7 @@ impl Done {
             question: None,
             value,
             answer: None,
+            waited: Duration::ZERO,
         }
     }
 }
@@ -263,7 +266,16 @@ impl<'p> Engine<'p> {
                 };
                 match done {
                     Ok(done) => self.record(&id, plan, done, started),
-                    // Stopped upstream: the step that stopped has its record.
+                    // An input failed: this is not run, and says so (the
+                    // failed step has its own record). Not restored on
+                    // resume, so it runs then.
+                    Err(Fault::Stop(Stop::Failed { step, error })) => {
+                        let mut skipped = Done::new(StepStatus::Skipped, 0, Value::Null);
+                        skipped.error = Some(format!("not run: `{step}` failed"));
+                        self.record(&id, plan, skipped, started)
+                            .and(Err(Stop::Failed { step, error }))
+                    }
+                    // Stopped upstream otherwise (waiting, interrupted).
                     Err(Fault::Stop(stop)) => Err(stop),
                     Err(fault) => {
                         let mut done = Done::new(StepStatus::Failed, 0, Value::Null);
@@ -303,7 +315,8 @@ impl<'p> Engine<'p> {
             id: id.to_string(),
             status: done.status,
             attempts: done.attempts,
-            duration_ms: started.elapsed().as_millis() as u64,
+            duration_ms: started.elapsed().saturating_sub(done.waited).as_millis() as u64,
+            waited_ms: done.waited.as_millis() as u64,
             error: done.error.clone(),
             model: answer.as_ref().map(|a| a.model.clone()),
             repairs: answer
@@ -446,6 +459,7 @@ pub fn extra_record(
         status,
         attempts: 1,
         duration_ms: started.elapsed().as_millis() as u64,
+        waited_ms: 0,
         error,
         model: None,
         repairs: Vec::new(),

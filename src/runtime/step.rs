@@ -68,11 +68,21 @@ impl<'p> Engine<'p> {
                 return Ok(Done::new(StepStatus::Skipped, 0, Value::Null));
             }
         }
+        let waiting = Instant::now();
         for after in &node.after {
             if let Some(slot) = env.frame.slot(*after) {
                 slot.get().await?;
             }
         }
+        // Its inputs first, so that it starts (in the live view, and in
+        // its record's duration) when its own work can begin. A failed
+        // input is reported where it is read, as before.
+        for dep in &node.deps {
+            if let Some(slot) = env.frame.slot(*dep) {
+                let _ = slot.get().await;
+            }
+        }
+        let waited = waiting.elapsed();
         self.options
             .events
             .send(super::events::Event::StepStarted { id });
@@ -84,8 +94,11 @@ impl<'p> Engine<'p> {
                 .unwrap_or_else(|_| Err(Fault::Error(format!("its deadline of {ms} ms passed")))),
             None => attempts.await,
         };
-        self.ended(policy, env, id, outcome, tries.count.get())
-            .await
+        let mut done = self
+            .ended(policy, env, id, outcome, tries.count.get())
+            .await?;
+        done.waited = waited;
+        Ok(done)
     }
 
     /// How the attempts ended, as the step's outcome.
