@@ -467,6 +467,40 @@ fn events_stream_as_json_lines() {
 }
 
 #[test]
+fn a_for_says_how_many_items_it_runs_as_soon_as_it_knows() {
+    let (output, _) = spesc_elsewhere(
+        "items",
+        &[
+            "run",
+            "--mock",
+            &example("map_reduce.spes"),
+            "--input",
+            r#"documents=["a", "b", "c"]"#,
+            "--input",
+            "question=q",
+            "--events",
+            "json",
+        ],
+    );
+    let events: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON event"))
+        .collect();
+    let known = events
+        .iter()
+        .position(|e| e["event"] == "items_known")
+        .expect("an items_known event");
+    assert_eq!(events[known]["id"], "summaries");
+    assert_eq!(events[known]["items"], 3);
+    assert_eq!(events[known]["steps"], 1);
+    let first_item = events
+        .iter()
+        .position(|e| e["event"] == "step_finished" && e["id"] == "summaries.each[0].summary")
+        .expect("item 0 finished");
+    assert!(known < first_item, "known before any item finishes");
+}
+
+#[test]
 fn without_a_terminal_progress_is_one_line_per_event() {
     let routing = example("complexity_routing.spes");
     let (output, _) = spesc_elsewhere(

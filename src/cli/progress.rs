@@ -6,35 +6,66 @@ use std::cell::RefCell;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::journal::record::StepRecord;
+use crate::journal::record::{StepRecord, StepStatus};
 use crate::runtime::events::{Event, Observer};
 
-/// `✓ draft succeeded (12 ms, 2 attempts, model sonnet)`
-pub fn step_line(step: &StepRecord) -> String {
+/// `✓ draft succeeded (12 ms, 2 attempts, model sonnet)`, the mark and
+/// status coloured when `color`.
+pub fn step_line(step: &StepRecord, color: bool) -> String {
     let (mark, status) = (step.status.mark(), step.status.name());
     let mut details = format!("{} ms", step.duration_ms);
-    if step.attempts > 1 {
-        details.push_str(&format!(", {} attempts", step.attempts));
+    match step.iterations {
+        Some(1) => details.push_str(", 1 iteration"),
+        Some(n) => details.push_str(&format!(", {n} iterations")),
+        None if step.attempts > 1 => details.push_str(&format!(", {} attempts", step.attempts)),
+        None => {}
     }
     if let Some(model) = &step.model {
         details.push_str(&format!(", model {model}"));
     }
-    let mut line = format!("{mark} {} {status} ({details})", step.id);
+    let (start, end) = if color {
+        (paint(step.status), "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let mut line = format!(
+        "{start}{mark}{end} {} {start}{status}{end} ({details})",
+        step.id
+    );
     if let Some(error) = &step.error {
         line.push_str(&format!(": {error}"));
     }
     line
 }
 
+/// The colour of a status: green done, red failed, yellow degraded or
+/// waiting, dim when nothing ran.
+fn paint(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Succeeded | StepStatus::Resumed | StepStatus::Given => "\x1b[32m",
+        StepStatus::Failed => "\x1b[31m",
+        StepStatus::Degraded | StepStatus::Waiting | StepStatus::Compensated => "\x1b[33m",
+        StepStatus::Skipped => "\x1b[2m",
+    }
+}
+
+/// `  ↻ draft attempt 1 failed: …`, the mark yellow when `color`.
+fn retry_line(id: &str, attempt: usize, error: &str, color: bool) -> String {
+    let mark = if color { "\x1b[33m↻\x1b[0m" } else { "↻" };
+    format!("  {mark} {id} attempt {attempt} failed: {error}")
+}
+
 /// One line per finished step and failed attempt, on stderr.
-pub struct Lines;
+pub struct Lines {
+    pub color: bool,
+}
 
 impl Observer for Lines {
     fn event(&self, event: &Event<'_>) {
         match event {
-            Event::StepFinished { step } => eprintln!("{}", step_line(step)),
+            Event::StepFinished { step } => eprintln!("{}", step_line(step, self.color)),
             Event::AttemptFailed { id, attempt, error } => {
-                eprintln!("  ↻ {id} attempt {attempt} failed: {error}");
+                eprintln!("{}", retry_line(id, *attempt, error, self.color));
             }
             _ => {}
         }
@@ -57,10 +88,11 @@ impl Observer for JsonLines {
 pub struct Live {
     bar: ProgressBar,
     running: RefCell<Vec<String>>,
+    color: bool,
 }
 
 impl Live {
-    pub fn new() -> Live {
+    pub fn new(color: bool) -> Live {
         let bar = ProgressBar::new(0);
         if let Ok(style) = ProgressStyle::with_template(
             "{bar:30} {pos}/{len} steps · {elapsed} · ETA {eta} · {msg}",
@@ -70,6 +102,7 @@ impl Live {
         Live {
             bar,
             running: RefCell::new(Vec::new()),
+            color,
         }
     }
 
@@ -93,21 +126,57 @@ impl Observer for Live {
                 self.running.borrow_mut().push(id.to_string());
                 self.show_running();
             }
+            Event::ItemsKnown { items, steps, .. } => {
+                // The plan counts a `for`'s body once; it runs per item.
+                let length = self.bar.length().unwrap_or(0) + (items * steps) as u64;
+                self.bar.set_length(length.saturating_sub(*steps as u64));
+            }
             Event::AttemptFailed { id, attempt, error } => {
                 self.bar
-                    .println(format!("  ↻ {id} attempt {attempt} failed: {error}"));
+                    .println(retry_line(id, *attempt, error, self.color));
             }
             Event::StepFinished { step } => {
                 self.running.borrow_mut().retain(|r| *r != step.id);
-                // Loop bodies and fan-outs run their steps many times.
+                // Loop bodies run their steps many times, unknown ahead.
                 if self.bar.position() >= self.bar.length().unwrap_or(0) {
                     self.bar.inc_length(1);
                 }
                 self.bar.inc(1);
-                self.bar.println(step_line(step));
+                self.bar.println(step_line(step, self.color));
                 self.show_running();
             }
             Event::RunFinished { .. } => self.bar.finish_and_clear(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(status: StepStatus, attempts: u64, iterations: Option<u64>) -> StepRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "review", "status": status.name(), "attempts": attempts, "duration_ms": 12,
+        }))
+        .map(|r: StepRecord| StepRecord { iterations, ..r })
+        .expect("a record")
+    }
+
+    #[test]
+    fn loops_show_iterations_and_statuses_are_coloured_on_request() {
+        let looped = record(StepStatus::Succeeded, 0, Some(3));
+        assert_eq!(
+            step_line(&looped, false),
+            "✓ review succeeded (12 ms, 3 iterations)"
+        );
+        let retried = record(StepStatus::Failed, 2, None);
+        assert_eq!(
+            step_line(&retried, false),
+            "✗ review failed (12 ms, 2 attempts)"
+        );
+        assert_eq!(
+            step_line(&retried, true),
+            "\x1b[31m✗\x1b[0m review \x1b[31mfailed\x1b[0m (12 ms, 2 attempts)"
+        );
     }
 }

@@ -130,16 +130,16 @@ pub struct Output {
 }
 
 impl Output {
-    /// Where the run's progress goes.
-    pub fn observer(&self) -> Events {
+    /// Where the run's progress goes; `color`: stderr may be coloured.
+    pub fn observer(&self, color: bool) -> Events {
         use std::io::IsTerminal;
         match (self.events, self.quiet) {
             (Some(EventFormat::Json), _) => Events::to(Rc::new(progress::JsonLines)),
             (None, true) => Events::default(),
             (None, false) if std::io::stderr().is_terminal() => {
-                Events::to(Rc::new(progress::Live::new()))
+                Events::to(Rc::new(progress::Live::new(color)))
             }
-            (None, false) => Events::to(Rc::new(progress::Lines)),
+            (None, false) => Events::to(Rc::new(progress::Lines { color })),
         }
     }
 }
@@ -285,7 +285,7 @@ pub fn run(args: Args, color: bool) -> u8 {
             use std::io::IsTerminal;
             std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
         },
-        events: args.output.observer(),
+        events: args.output.observer(color),
         mock_all: args.mock,
         record,
         replay,

@@ -77,7 +77,7 @@ pub fn resume(args: ResumeArgs, color: bool) -> u8 {
         approvals,
         resumed,
         mock_all: run.mock,
-        events: args.output.observer(),
+        events: args.output.observer(color),
         reach: args.network.reach(),
         ..RunOptions::default()
     };

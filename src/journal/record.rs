@@ -66,6 +66,9 @@ pub struct StepRecord {
     /// before it started: not part of `duration_ms`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub waited_ms: u64,
+    /// A `loop`'s iterations (its `attempts` are 0: its steps have theirs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The model that answered (LLM steps).

@@ -208,6 +208,7 @@ impl Sqlite {
                         attempts: r.get::<_, i64>(3)? as u64,
                         duration_ms: r.get::<_, i64>(4)? as u64,
                         waited_ms: detail.waited_ms,
+                        iterations: detail.iterations,
                         error: r.get(5)?,
                         model: r.get(6)?,
                         repairs: detail.repairs,
@@ -242,6 +243,8 @@ struct Detail {
     /// `stats` read it.
     #[serde(default)]
     waited_ms: u64,
+    #[serde(default)]
+    iterations: Option<u64>,
 }
 
 fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
@@ -343,6 +346,7 @@ impl RunStore for Sqlite {
             prompt: record.prompt.clone(),
             cached: record.cached,
             waited_ms: record.waited_ms,
+            iterations: record.iterations,
         })
         .map_err(|e| e.to_string())?;
         let output = record.output.as_ref().map(Value::to_string);

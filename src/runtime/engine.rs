@@ -311,10 +311,12 @@ impl<'p> Engine<'p> {
                 | StepStatus::Resumed
         );
         let answer = done.answer;
+        let is_loop = matches!(node.action, Action::Loop(_));
         let record = StepRecord {
             id: id.to_string(),
             status: done.status,
-            attempts: done.attempts,
+            attempts: if is_loop { 0 } else { done.attempts },
+            iterations: is_loop.then_some(done.attempts),
             duration_ms: started.elapsed().saturating_sub(done.waited).as_millis() as u64,
             waited_ms: done.waited.as_millis() as u64,
             error: done.error.clone(),
@@ -460,6 +462,7 @@ pub fn extra_record(
         attempts: 1,
         duration_ms: started.elapsed().as_millis() as u64,
         waited_ms: 0,
+        iterations: None,
         error,
         model: None,
         repairs: Vec::new(),

@@ -21,6 +21,13 @@ pub enum Event<'e> {
     StepStarted {
         id: &'e str,
     },
+    /// A `for`'s items are known: its body's `steps` nodes run once per
+    /// item (the plan's count has them once).
+    ItemsKnown {
+        id: &'e str,
+        items: usize,
+        steps: usize,
+    },
     AttemptFailed {
         id: &'e str,
         attempt: usize,

@@ -53,6 +53,11 @@ impl<'p> Engine<'p> {
         env: &Env,
     ) -> Eval<Value> {
         let gate = Semaphore::new(concurrency.max(1) as usize);
+        self.options.events.send(super::events::Event::ItemsKnown {
+            id: &env.owner,
+            items: items.len(),
+            steps: body.nodes.len(),
+        });
         let runs = items.into_iter().enumerate().map(|(n, item)| {
             let gate = &gate;
             async move {
