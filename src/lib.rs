@@ -47,12 +47,15 @@
 //!
 //! let bad = sources.add(
 //!     "bad.spes",
-//!     "workflow w() -> string { step s: string { modle = x } }",
+//!     "model m { provider = mock }\nworkflow w() -> string { step s: string { modle = m  prompt = \"Hi\" } return s }",
 //! );
 //! let roots = [(bad, "bad.spes".into())];
 //! let checking = spesc::check::check(&mut sources, &roots, &spesc::check::NoFiles, &Default::default());
 //! // With an error there is no checked program, hence nothing to lower.
 //! assert!(checking.checked.is_none());
+//! // The misspelled key is left out and the rest still checked: its E0001
+//! // is the only diagnostic (no "has no model" follows from it).
+//! assert_eq!(checking.diagnostics.len(), 1);
 //! assert_eq!(checking.diagnostics[0].code.as_str(), "E0001");
 //! assert!(checking.diagnostics[0].help[0].contains("`model`"));
 //! ```

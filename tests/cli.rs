@@ -501,6 +501,44 @@ fn a_for_says_how_many_items_it_runs_as_soon_as_it_knows() {
 }
 
 #[test]
+fn a_step_starts_when_its_inputs_are_ready() {
+    let dir = std::env::temp_dir().join(format!("spesc-cli-start-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("wait.spes");
+    std::fs::write(
+        &file,
+        "workflow w() -> string {
+  step slow: ExecResult = exec { command = [\"sleep\", \"0.2\"] }
+  step next: ExecResult = exec { command = [\"echo\", \"{{ slow.code }}\"] }
+  return next.stdout
+}
+",
+    )
+    .unwrap();
+    let (output, _) = spesc_elsewhere(
+        "start",
+        &["run", file.to_str().unwrap(), "--events", "json"],
+    );
+    let events: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON event"))
+        .collect();
+    let at = |kind: &str, id: &str| {
+        events
+            .iter()
+            .position(|e| e["event"] == kind && e["id"] == id)
+            .expect("the event")
+    };
+    assert!(
+        at("step_finished", "slow") < at("step_started", "next"),
+        "`next` is not running while it waits for `slow`"
+    );
+    let next = &events[at("step_finished", "next")];
+    assert!(next["waited_ms"].as_u64().unwrap_or(0) >= 150, "{next}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn without_a_terminal_progress_is_one_line_per_event() {
     let routing = example("complexity_routing.spes");
     let (output, _) = spesc_elsewhere(
