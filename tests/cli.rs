@@ -851,3 +851,42 @@ fn a_source_that_is_not_a_regular_file_is_refused() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn show_counts_a_loops_iterations() {
+    let dir = std::env::temp_dir().join(format!("spesc-cli-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("answers.json"),
+        r#"{"verdict": {"decision": "approve"}}"#,
+    )
+    .unwrap();
+    let answers = dir.join("answers.json").display().to_string();
+    let approval = example("human_approval.spes");
+    let (ran, at) = spesc_elsewhere(
+        "loop",
+        &[
+            "run",
+            "-q",
+            "--mock",
+            &approval,
+            "--input",
+            "change=v2",
+            "--answers",
+            &answers,
+        ],
+    );
+    assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
+    let shown = Command::new(env!("CARGO_BIN_EXE_spesc"))
+        .args(["show", "last"])
+        .current_dir(&at)
+        .output()
+        .unwrap();
+    let text = stdout(&shown);
+    let review = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("✓ review "))
+        .expect("the loop's line");
+    assert!(review.contains("  1 ↻"), "one iteration: {review}");
+    let _ = std::fs::remove_dir_all(dir);
+}

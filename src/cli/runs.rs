@@ -313,11 +313,16 @@ pub fn show(args: ShowArgs) -> u8 {
     );
     for node in &run.nodes {
         let r = &node.record;
+        // A loop's count is of iterations (its steps have the attempts).
+        let (count, times) = match r.iterations {
+            Some(n) => (n, "↻"),
+            None => (r.attempts, "×"),
+        };
         let mut line = format!(
-            "  {} {:<28} {:>3} × {:>8}",
+            "  {} {:<28} {:>3} {times} {:>8}",
             r.status.mark(),
             r.id,
-            r.attempts,
+            count,
             show_ms(r.duration_ms)
         );
         if r.waited_ms > 0 {
