@@ -16,18 +16,20 @@ pub fn parse(text: &str, ty: &Type, types: &Types) -> Result<(Value, Vec<String>
         return Ok((Value::String(text.to_string()), repairs));
     }
     let mut body = text.trim().to_string();
+    // Valid JSON of the right shape is what was meant, even when a string
+    // in it holds a fence or braces that the repairs below would cut.
+    if let Ok(value) = serde_json::from_str::<Value>(&body) {
+        if super::value::conform(value.clone(), ty, types).is_ok() {
+            return Ok((value, repairs));
+        }
+    }
     if let Some(inner) = fenced(&body) {
         body = inner;
         repairs.push("code fence stripped".to_string());
     }
     if let Some(variants) = types.variants(ty) {
-        let word =
-            body.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '.');
-        if let Some(variant) = variants.iter().find(|v| v.eq_ignore_ascii_case(word)) {
-            if variant != word {
-                repairs.push(format!("enum name `{word}` read as `{variant}`"));
-            }
-            return Ok((Value::String(variant.clone()), repairs));
+        if let Some(read) = enum_variant(&body, variants, &mut repairs)? {
+            return Ok((Value::String(read), repairs));
         }
     }
     if let Ok(value) = serde_json::from_str::<Value>(&body) {
@@ -60,6 +62,61 @@ pub fn parse(text: &str, ty: &Type, types: &Types) -> Result<(Value, Vec<String>
     Err(match serde_json::from_str::<Value>(&body) {
         Err(e) => format!("the reply is not valid JSON ({e})"),
         Ok(_) => "the reply is not valid JSON".to_string(),
+    })
+}
+
+/// An enum's variant in a reply: the word alone (any case, quoted, with
+/// punctuation), a list of one (`["One"]`), or the one variant the prose
+/// mentions ("The answer is One."). Two variants mentioned is an error
+/// naming both: guessing between them would be a silent wrong answer.
+fn enum_variant(
+    body: &str,
+    variants: &[String],
+    repairs: &mut Vec<String>,
+) -> Result<Option<String>, String> {
+    let unwrapped = body
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .filter(|inner| !inner.contains(','));
+    let word = unwrapped.unwrap_or(body).trim_matches(|c: char| {
+        matches!(c, '"' | '\'' | '`' | '.' | '!' | '*') || c.is_whitespace()
+    });
+    if let Some(variant) = variants.iter().find(|v| v.eq_ignore_ascii_case(word)) {
+        if unwrapped.is_some() {
+            repairs.push("a list of one read as its item".to_string());
+        }
+        if variant != word {
+            repairs.push(format!("enum name `{word}` read as `{variant}`"));
+        }
+        return Ok(Some(variant.clone()));
+    }
+    let named: Vec<&String> = variants.iter().filter(|v| mentions(body, v)).collect();
+    match named.as_slice() {
+        [] => Ok(None),
+        [one] => {
+            repairs.push(format!("enum `{one}` found in the prose"));
+            Ok(Some((*one).clone()))
+        }
+        several => {
+            let names: Vec<&str> = several.iter().map(|v| v.as_str()).collect();
+            Err(format!(
+                "the reply names {}, not one of them",
+                crate::suggest::all_of(&names)
+            ))
+        }
+    }
+}
+
+/// Whether `text` has `word` as a whole word, in any case (`One` in "the
+/// answer is one.", not in "someone").
+fn mentions(text: &str, word: &str) -> bool {
+    let lower = text.to_lowercase();
+    let word = word.to_lowercase();
+    let is_word_char = |c: char| c.is_alphanumeric() || c == '_';
+    lower.match_indices(&word).any(|(at, _)| {
+        let before = lower[..at].chars().next_back();
+        let after = lower[at + word.len()..].chars().next();
+        !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
     })
 }
 
@@ -162,6 +219,63 @@ mod tests {
             parse("\"small\"", &size, &types).expect("readable").0,
             json!("small")
         );
+    }
+
+    fn sizes() -> Types {
+        let mut types = Types::default();
+        types.0.insert(
+            "Size".into(),
+            TypeDef::Enum {
+                variants: vec!["small".into(), "large".into()],
+            },
+        );
+        types
+    }
+
+    #[test]
+    fn enums_are_read_from_lists_of_one_and_prose_but_never_guessed() {
+        let (types, size) = (sizes(), Type::Named("Size".into()));
+        let read = |text: &str| parse(text, &size, &types);
+        assert_eq!(
+            read("[\"Large\"]").expect("readable"),
+            (
+                json!("large"),
+                vec![
+                    "a list of one read as its item".to_string(),
+                    "enum name `Large` read as `large`".to_string()
+                ]
+            )
+        );
+        assert_eq!(
+            read("The answer is **Small**, I think.").expect("readable"),
+            (
+                json!("small"),
+                vec!["enum `small` found in the prose".to_string()]
+            )
+        );
+        assert_eq!(
+            read("Not small but large.").expect_err("two named"),
+            "the reply names `small` and `large`, not one of them"
+        );
+        assert!(read("smallish").is_err(), "a whole word only");
+    }
+
+    #[test]
+    fn valid_json_of_the_right_shape_is_taken_as_is() {
+        let mut types = Types::default();
+        types.0.insert(
+            "Note".into(),
+            TypeDef::Record {
+                fields: vec![crate::plan::types::Field {
+                    name: "code".into(),
+                    ty: Type::String,
+                }],
+            },
+        );
+        let text = r#"{"code": "```rust\nfn main() { }\n```"}"#;
+        let (value, repairs) = parse(text, &Type::Named("Note".into()), &types).expect("readable");
+        assert_eq!(value, json!({"code": "```rust\nfn main() { }\n```"}));
+        assert!(repairs.is_empty(), "{repairs:?}");
     }
 
     #[test]
