@@ -1001,3 +1001,30 @@ fn a_step_records_its_own_work_apart_from_waiting_for_inputs_and_is_skipped_when
     );
     assert_eq!(downstream.attempts, 0);
 }
+
+#[test]
+fn a_reply_is_read_as_the_type_asks_and_each_coercion_is_recorded() {
+    let text = format!(
+        "{MODEL}type Deal {{ price: int  approved: bool  tags: string[] }}
+workflow w() -> Deal {{
+  step deal: Deal {{ model = fast  prompt = \"Price it\" }}
+  return deal
+}}"
+    );
+    let script = r#"{"deal": [{"text": "Here: {\"price\": \"$1,200\", \"approved\": \"Yes\", \"tags\": \"rush\"}"}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(
+        output(&record),
+        &json!({"price": 1200, "approved": true, "tags": ["rush"]})
+    );
+    let deal = record.steps.iter().find(|s| s.id == "deal").unwrap();
+    assert_eq!(
+        deal.repairs,
+        [
+            "prose around the JSON removed",
+            "\"$1,200\" read as a number",
+            "\"Yes\" read as `true`",
+            "a single value read as a list of one"
+        ]
+    );
+}

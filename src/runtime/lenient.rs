@@ -7,9 +7,16 @@ use serde_json::Value;
 
 use crate::plan::types::{Type, Types};
 
-/// The reply as a JSON value (not yet checked against the type) and the
-/// repairs applied; `Err` says why it cannot be read.
+/// The reply as a JSON value, moved towards the type where it clearly
+/// means one (not yet checked against it), and the repairs applied; `Err`
+/// says why it cannot be read.
 pub fn parse(text: &str, ty: &Type, types: &Types) -> Result<(Value, Vec<String>), String> {
+    let (value, mut repairs) = read_json(text, ty, types)?;
+    let value = super::coerce::coerce(value, ty, types, &mut repairs);
+    Ok((value, repairs))
+}
+
+fn read_json(text: &str, ty: &Type, types: &Types) -> Result<(Value, Vec<String>), String> {
     let mut repairs = Vec::new();
     if ty.is_text() {
         // Text is the contract: taken exactly as the model wrote it.

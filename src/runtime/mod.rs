@@ -12,6 +12,7 @@
 //! The result is a [`RunRecord`], journaled node by node.
 
 mod actions;
+mod coerce;
 mod engine;
 mod eval;
 pub mod events;

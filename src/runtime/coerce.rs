@@ -1,0 +1,185 @@
+//! Reading a reply's JSON as the step's type where the shape is nearly
+//! right: the coercions a type asks for (`"12,111"` for an `int`, `"yes"`
+//! for a `bool`, one value for a list of one…), each named as a repair.
+//! Only model replies are read this way: inputs and answers must fit
+//! exactly (`value::conform`).
+
+use serde_json::{Map, Value};
+
+use crate::plan::types::{Type, TypeDef, Types};
+
+/// `value` moved towards `ty` where it unambiguously means one; what
+/// cannot be read is left as it is, for `conform` to explain.
+pub fn coerce(value: Value, ty: &Type, types: &Types, repairs: &mut Vec<String>) -> Value {
+    match (ty, value) {
+        (Type::Json, v) => v,
+        (Type::Optional(_), Value::Null) => Value::Null,
+        (Type::Optional(inner), v) => coerce(v, inner, types, repairs),
+        // A one-item list where one value is wanted.
+        (ty, Value::Array(mut items)) if !is_list(ty) && items.len() == 1 => {
+            repairs.push("a list of one read as its item".to_string());
+            let item = items.pop().unwrap_or(Value::Null);
+            coerce(item, ty, types, repairs)
+        }
+        (Type::String, Value::Number(n)) => {
+            repairs.push(format!("the number {n} read as text"));
+            Value::String(n.to_string())
+        }
+        (Type::String, Value::Bool(b)) => {
+            repairs.push(format!("`{b}` read as text"));
+            Value::String(b.to_string())
+        }
+        (Type::Bool, Value::String(s)) => match truth(&s) {
+            Some(b) => {
+                repairs.push(format!("\"{s}\" read as `{b}`"));
+                Value::Bool(b)
+            }
+            None => Value::String(s),
+        },
+        (Type::Int | Type::Float, Value::String(s)) => match number(&s) {
+            Some(n) if matches!(ty, Type::Float) => {
+                repairs.push(format!("\"{s}\" read as a number"));
+                crate::lang::value::number(n)
+            }
+            Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => {
+                repairs.push(format!("\"{s}\" read as a number"));
+                Value::from(n as i64)
+            }
+            _ => Value::String(s),
+        },
+        (Type::List(of), Value::Array(items)) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| coerce(item, of, types, repairs))
+                .collect(),
+        ),
+        (Type::List(of), v) if !v.is_null() => {
+            repairs.push("a single value read as a list of one".to_string());
+            Value::Array(vec![coerce(v, of, types, repairs)])
+        }
+        (Type::Map(of), Value::Object(fields)) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, coerce(v, of, types, repairs)))
+                .collect(),
+        ),
+        (Type::Named(name), value) => match (types.get(name), value) {
+            (Some(TypeDef::Record { fields }), Value::Object(mut given)) => {
+                let mut out = Map::new();
+                for field in fields {
+                    if let Some(v) = given.remove(&field.name) {
+                        out.insert(field.name.clone(), coerce(v, &field.ty, types, repairs));
+                    }
+                }
+                // Unknown fields stay, for `conform` to drop or name.
+                out.extend(given);
+                Value::Object(out)
+            }
+            // A scalar where a record of one field is wanted.
+            (Some(TypeDef::Record { fields }), v)
+                if fields.len() == 1 && !v.is_object() && !v.is_null() =>
+            {
+                let field = &fields[0];
+                repairs.push(format!("a value read as the one field `{}`", field.name));
+                let mut out = Map::new();
+                out.insert(field.name.clone(), coerce(v, &field.ty, types, repairs));
+                Value::Object(out)
+            }
+            (_, v) => v,
+        },
+        (_, v) => v,
+    }
+}
+
+fn is_list(ty: &Type) -> bool {
+    match ty {
+        Type::List(_) | Type::Json => true,
+        Type::Optional(inner) => is_list(inner),
+        _ => false,
+    }
+}
+
+/// `true`, `True`, `yes` → true; `false`, `No` → false; anything else is
+/// not a clear answer.
+fn truth(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "true" | "yes" => Some(true),
+        "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// `12,111`, `$5`, `-2,000.00`, `1e3`, ` 42 ` as a number: currency signs
+/// and thousands separators dropped.
+fn number(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '$' | '€' | '£' | '_' | ' '))
+        .collect();
+    cleaned.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::types::Field;
+    use serde_json::json;
+
+    fn read(value: Value, ty: &Type, types: &Types) -> (Value, Vec<String>) {
+        let mut repairs = Vec::new();
+        let value = coerce(value, ty, types, &mut repairs);
+        (value, repairs)
+    }
+
+    #[test]
+    fn the_type_asks_for_each_coercion_and_each_is_named() {
+        let none = Types::default();
+        assert_eq!(read(json!("12,111"), &Type::Int, &none).0, json!(12111));
+        assert_eq!(read(json!("$5"), &Type::Int, &none).0, json!(5));
+        assert_eq!(
+            read(json!("-2,000.00"), &Type::Float, &none).0,
+            json!(-2000)
+        );
+        assert_eq!(read(json!("1e3"), &Type::Int, &none).0, json!(1000));
+        assert_eq!(
+            read(json!("1.5"), &Type::Int, &none).0,
+            json!("1.5"),
+            "not whole"
+        );
+        assert_eq!(
+            read(json!("Yes"), &Type::Bool, &none),
+            (json!(true), vec!["\"Yes\" read as `true`".to_string()])
+        );
+        assert_eq!(read(json!("maybe"), &Type::Bool, &none).0, json!("maybe"));
+        assert_eq!(read(json!(42), &Type::String, &none).0, json!("42"));
+        let list = Type::List(Box::new(Type::String));
+        assert_eq!(read(json!("one"), &list, &none).0, json!(["one"]));
+        assert_eq!(read(json!(["x"]), &Type::String, &none).0, json!("x"));
+        let optional = Type::Optional(Box::new(Type::String));
+        assert_eq!(read(Value::Null, &optional, &none).0, Value::Null);
+    }
+
+    #[test]
+    fn a_scalar_fills_a_record_of_one_field() {
+        let mut types = Types::default();
+        types.0.insert(
+            "Score".into(),
+            TypeDef::Record {
+                fields: vec![Field {
+                    name: "value".into(),
+                    ty: Type::Float,
+                }],
+            },
+        );
+        let (value, repairs) = read(json!("0.75"), &Type::Named("Score".into()), &types);
+        assert_eq!(value, json!({"value": 0.75}));
+        assert_eq!(
+            repairs,
+            [
+                "a value read as the one field `value`",
+                "\"0.75\" read as a number"
+            ]
+        );
+    }
+}
