@@ -1028,3 +1028,32 @@ workflow w() -> Deal {{
         ]
     );
 }
+
+#[test]
+fn a_json5_like_reply_is_read_with_its_fixes_named() {
+    let text = format!(
+        "{MODEL}type Person {{ name: string  year: int }}
+workflow w() -> Person {{
+  step who: Person {{ model = fast  prompt = \"Who\" }}
+  return who
+}}"
+    );
+    let script = r#"{"who": [{"text": "```json\n{\n  // from the archive\n  name: 'Ada Lovelace'\n  year: 1815,\n}\n```"}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(
+        output(&record),
+        &json!({"name": "Ada Lovelace", "year": 1815})
+    );
+    let who = record.steps.iter().find(|s| s.id == "who").unwrap();
+    assert_eq!(
+        who.repairs,
+        [
+            "code fence stripped",
+            "trailing comma removed",
+            "comments removed",
+            "missing comma added",
+            "single quotes replaced",
+            "unquoted keys quoted"
+        ]
+    );
+}

@@ -59,10 +59,9 @@ fn read_json(text: &str, ty: &Type, types: &Types) -> Result<(Value, Vec<String>
             return Ok((value, repairs));
         }
     }
-    if !body.contains('"') && body.contains('\'') {
-        repairs.push("single quotes replaced".to_string());
-        body = body.replace('\'', "\"");
-        if let Ok(value) = serde_json::from_str::<Value>(&body) {
+    if let Some((json, fixes)) = super::json5ish::rewrite(&body) {
+        if let Ok(value) = serde_json::from_str::<Value>(&json) {
+            repairs.extend(fixes.into_iter().map(String::from));
             return Ok((value, repairs));
         }
     }

@@ -18,6 +18,7 @@ mod eval;
 pub mod events;
 mod flow;
 mod frame;
+mod json5ish;
 mod lenient;
 mod limits;
 mod llm;
