@@ -123,6 +123,42 @@ workflow get(url: string) -> string {
   return page
 }";
 
+#[test]
+fn a_body_is_read_as_the_steps_type_and_one_that_fits_nothing_is_retried() {
+    let server = Server::start(vec![
+        reply(200, "<html>not it</html>"),
+        reply(200, "Your pet: {name: 'Rex', age: '3'} (cached)"),
+    ]);
+    let text = "type Pet { name: string  age: int }
+workflow w(url: string) -> Pet {
+  step pet: Pet = fetch { url = url  retry = { attempts = 2  backoff = constant(1ms)  on = [invalid_output] } }
+  return pet
+}";
+    let record = run_text(
+        text,
+        "w",
+        json!({ "url": server.url }),
+        RunOptions::default(),
+    );
+    assert_eq!(output(&record), &json!({"name": "Rex", "age": 3}));
+    let pet = record.steps.iter().find(|s| s.id == "pet").unwrap();
+    assert_eq!(pet.attempts, 2);
+    assert!(
+        pet.retried[0].starts_with("the reply is not valid JSON"),
+        "{:?}",
+        pet.retried
+    );
+    assert_eq!(
+        pet.repairs,
+        [
+            "prose around the JSON removed",
+            "single quotes replaced",
+            "unquoted keys quoted",
+            "\"3\" read as a number"
+        ]
+    );
+}
+
 fn get(url: &str, reach: Reach) -> RunRecord {
     let options = RunOptions {
         reach: Arc::new(reach),

@@ -15,7 +15,7 @@ use spesc::journal::record::{Outcome, RunRecord, StepStatus};
 use spesc::plan::{compile, Plan};
 use spesc::runtime::{run, RunOptions};
 use spesc::source::SourceMap;
-use support::run::{output, run_text, Files};
+use support::run::{failure, output, run_text, Files};
 
 fn status(record: &RunRecord, id: &str) -> Option<StepStatus> {
     record.steps.iter().find(|s| s.id == id).map(|s| s.status)
@@ -211,6 +211,42 @@ fn exec_passes_stdin_and_captures_output_without_a_shell() {
 }";
     let record = run_text(text, "w", json!({"text": "shout"}), RunOptions::default());
     assert_eq!(output(&record), &json!("SHOUT$HOME; ls\n"));
+}
+
+#[test]
+fn an_exec_of_another_type_reads_its_output_as_that_type() {
+    let text = r#"type Analysis { score: int  verdict: Verdict }
+enum Verdict { pass, fail }
+workflow w() -> Analysis {
+  step a: Analysis = exec { command = ["printf", "Result:\n```json\n{score: '12,111', verdict: 'PASS',}\n```\n"] }
+  return a
+}"#;
+    let record = run_text(text, "w", json!({}), RunOptions::default());
+    assert_eq!(output(&record), &json!({"score": 12111, "verdict": "pass"}));
+    let a = record.steps.iter().find(|s| s.id == "a").unwrap();
+    assert_eq!(
+        a.repairs,
+        [
+            "code fence stripped",
+            "prose around the JSON removed",
+            "single quotes replaced",
+            "trailing comma removed",
+            "unquoted keys quoted",
+            "\"12,111\" read as a number",
+            "enum name `PASS` read as `pass`"
+        ]
+    );
+    let failing = r#"type Analysis { score: int }
+workflow w() -> Analysis {
+  step a: Analysis = exec { command = ["sh", "-c", "echo '{\"score\": 1}'; echo broken >&2; exit 3"] }
+  return a
+}"#;
+    let record = run_text(failing, "w", json!({}), RunOptions::default());
+    let error = failure(&record);
+    assert!(
+        error.contains("the command exited with code 3: broken"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -515,7 +551,7 @@ fn malformed_json_is_retried_with_the_error_fed_back_and_repairs_recorded() {
   return facts.count
 }}"
     );
-    let script = r#"{"facts": [{"text": "I think {count: 3"}, {"text": "Sure:\n```json\n{\"count\": 3,}\n```"}]}"#;
+    let script = r#"{"facts": [{"text": "I think the count is three."}, {"text": "Sure:\n```json\n{\"count\": 3,}\n```"}]}"#;
     let record = run_text(&text, "w", json!({}), scripted(script));
     assert_eq!(output(&record), &json!(3));
     let step = record.steps.iter().find(|s| s.id == "facts").unwrap();
@@ -543,7 +579,11 @@ fn malformed_json_is_retried_with_the_error_fed_back_and_repairs_recorded() {
     assert_eq!(step.output, Some(json!({"count": 3})));
     assert_eq!(
         step.repairs,
-        ["code fence stripped", "trailing comma removed"]
+        [
+            "code fence stripped",
+            "prose around the JSON removed",
+            "trailing comma removed"
+        ]
     );
 }
 
@@ -1030,6 +1070,47 @@ workflow w() -> Deal {{
 }
 
 #[test]
+fn descriptions_reach_the_prompt_and_aliases_are_read() {
+    let text = format!(
+        "{MODEL}type Analysis {{
+  /// How hard the task is.
+  complexity: Complexity alias \"difficulty\"
+  summary: string
+}}
+enum Complexity {{
+  /// One step, no research.
+  simple alias \"easy\",
+  complex alias \"hard\",
+}}
+workflow w() -> Analysis {{
+  step a: Analysis {{ model = fast  prompt = \"Analyse\" }}
+  return a
+}}"
+    );
+    let script = r#"{"a": [{"text": "{\"Difficulty\": \"Easy\", \"summary\": \"short\"}"}]}"#;
+    let record = run_text(&text, "w", json!({}), scripted(script));
+    assert_eq!(
+        output(&record),
+        &json!({"complexity": "simple", "summary": "short"})
+    );
+    let a = record.steps.iter().find(|s| s.id == "a").unwrap();
+    assert_eq!(
+        a.repairs,
+        [
+            "key `Difficulty` read as `complexity`",
+            "enum name `Easy` read as `simple`"
+        ]
+    );
+    let prompt = a.prompt.as_deref().expect("recorded");
+    assert!(
+        prompt.contains(
+            "{\n  \"complexity\": \"simple\" /* One step, no research. */ | \"complex\", // How hard the task is.\n  \"summary\": string\n}"
+        ),
+        "{prompt}"
+    );
+}
+
+#[test]
 fn a_json5_like_reply_is_read_with_its_fixes_named() {
     let text = format!(
         "{MODEL}type Person {{ name: string  year: int }}
@@ -1049,10 +1130,10 @@ workflow w() -> Person {{
         who.repairs,
         [
             "code fence stripped",
-            "trailing comma removed",
             "comments removed",
             "missing comma added",
             "single quotes replaced",
+            "trailing comma removed",
             "unquoted keys quoted"
         ]
     );

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use super::problems::{NameProblem, Problem};
 use super::program::Program;
 use super::types::{self, EnumTy, RecordTy, Ty};
+use crate::lang::about::About;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Item, TypeExpr, TypeKind};
 
@@ -93,9 +94,15 @@ impl<'a> Decls<'a> {
         }
         for decl in &all {
             match decl.kind {
-                DeclKind::Type(t) => duplicates_in("field", t.fields.iter().map(|f| &f.name), out),
+                DeclKind::Type(t) => {
+                    duplicates_in("field", t.fields.iter().map(|f| &f.name), out);
+                    let names = t.fields.iter().map(|f| (&f.name, f.aliases.as_slice()));
+                    aliases_taken("field", &t.name.name, names, out);
+                }
                 DeclKind::Enum(e) => {
-                    duplicates_in("variant", e.variants.iter().map(|v| &v.name), out)
+                    duplicates_in("variant", e.variants.iter().map(|v| &v.name), out);
+                    let names = e.variants.iter().map(|v| (&v.name, v.aliases.as_slice()));
+                    aliases_taken("variant", &e.name.name, names, out);
                 }
                 _ => {}
             }
@@ -198,17 +205,36 @@ impl<'a> Decls<'a> {
                     .collect(),
                 decl: Some(t.name.span),
                 nominal: true,
+                about: t
+                    .fields
+                    .iter()
+                    .map(|f| (f.name.name.clone(), about(&f.doc, &f.aliases)))
+                    .collect(),
             })),
             DeclKind::Enum(e) => Ty::Enum(Rc::new(EnumTy {
                 name: e.name.name.clone(),
                 variants: e.variants.iter().map(|v| v.name.name.clone()).collect(),
                 decl: Some(e.name.span),
+                about: e
+                    .variants
+                    .iter()
+                    .map(|v| (v.name.name.clone(), about(&v.doc, &v.aliases)))
+                    .collect(),
             })),
             _ => Ty::Error,
         };
         self.resolving.borrow_mut().retain(|&r| r != id);
         self.resolved.borrow_mut().insert(id, ty.clone());
         ty
+    }
+}
+
+/// What a field or a variant says of itself, from its doc comment and its
+/// `alias` clauses.
+fn about(doc: &Option<ast::Doc>, aliases: &[ast::PlainString]) -> About {
+    About {
+        description: doc.as_ref().map(|d| d.text.trim().to_string()),
+        aliases: aliases.iter().map(|a| a.value.clone()).collect(),
     }
 }
 
@@ -261,6 +287,47 @@ pub(crate) fn duplicates_in<'n>(
             );
         } else {
             seen.insert(&name.name, name.span);
+        }
+    }
+}
+
+/// E0102: an alias that another field or variant of the same declaration
+/// (or it itself) already answers to. A reply's names are read in any
+/// case, so two names that differ only in case collide too.
+fn aliases_taken<'n>(
+    what: &'static str,
+    owner: &str,
+    members: impl Iterator<Item = (&'n ast::Ident, &'n [ast::PlainString])>,
+    out: &mut Vec<Problem>,
+) {
+    let members: Vec<_> = members.collect();
+    let mut taken: HashMap<String, (Span, String)> = HashMap::new();
+    for (name, _) in &members {
+        taken.insert(
+            name.name.to_lowercase(),
+            (name.span, format!("the name of {what} `{}`", name.name)),
+        );
+    }
+    for (name, aliases) in members {
+        for alias in aliases {
+            let key = alias.value.to_lowercase();
+            match taken.get(&key) {
+                Some((first, taken_by)) => out.push(
+                    NameProblem::AliasTaken {
+                        at: alias.span,
+                        alias: alias.value.clone(),
+                        of: name.name.clone(),
+                        owner: owner.to_string(),
+                        first: *first,
+                        taken_by: taken_by.clone(),
+                    }
+                    .into(),
+                ),
+                None => {
+                    let by = format!("an alias of `{}`", name.name);
+                    taken.insert(key, (alias.span, by));
+                }
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The checker's types: what a value is, after names are resolved.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
+use crate::lang::about::About;
 use crate::source::Span;
 
 /// A type. Records and enums are shared (`Rc`) because every use of
@@ -40,6 +42,8 @@ pub struct RecordTy {
     /// Declared types compare by name; literals and synthesized records by
     /// their fields.
     pub nominal: bool,
+    /// A field's description and aliases, by its name.
+    pub about: BTreeMap<String, About>,
 }
 
 #[derive(Debug)]
@@ -47,6 +51,8 @@ pub struct EnumTy {
     pub name: String,
     pub variants: Vec<String>,
     pub decl: Option<Span>,
+    /// A variant's description and aliases, by its name.
+    pub about: BTreeMap<String, About>,
 }
 
 impl RecordTy {
@@ -188,6 +194,7 @@ pub fn exec_result() -> Ty {
         ],
         decl: None,
         nominal: true,
+        about: Default::default(),
     }))
 }
 
@@ -197,6 +204,7 @@ pub fn decision() -> Rc<EnumTy> {
         name: "Decision".to_string(),
         variants: ["approve", "reject", "revise"].map(String::from).to_vec(),
         decl: None,
+        about: BTreeMap::new(),
     })
 }
 
@@ -210,6 +218,7 @@ pub fn review() -> Ty {
         ],
         decl: None,
         nominal: true,
+        about: Default::default(),
     }))
 }
 
@@ -272,6 +281,7 @@ mod tests {
                 ],
                 decl: None,
                 nominal,
+                about: Default::default(),
             })
         };
         let literal = Ty::Record(Rc::new(RecordTy {
@@ -279,6 +289,7 @@ mod tests {
             fields: vec![("a".to_string(), Ty::Int)],
             decl: None,
             nominal: false,
+            about: Default::default(),
         }));
         assert!(literal.fits(&Ty::Record(declared("T", true))));
         assert!(literal.fits(&Ty::Map(Box::new(Ty::Int))));

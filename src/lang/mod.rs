@@ -1,5 +1,6 @@
 //! The language's fixed vocabulary, which every stage shares: the built-in
-//! functions ([`functions`]), the operators ([`ops`]), how values read in
+//! functions ([`functions`]), what a field or variant says of itself
+//! ([`about`]), the operators ([`ops`]), how values read in
 //! prompts and conditions ([`value`]), retry policies and the built-in
 //! defaults ([`policy`]), model settings ([`model`]) and sizes
 //! ([`size`]).
@@ -9,6 +10,7 @@
 //! plan, and the runtime evaluates them, so a function or a default exists
 //! in exactly one place.
 
+pub mod about;
 pub mod functions;
 pub mod model;
 pub mod ops;

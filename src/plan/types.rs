@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use crate::lang::about::About;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     String,
@@ -30,8 +32,15 @@ pub enum Type {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypeDef {
-    Record { fields: Vec<Field> },
-    Enum { variants: Vec<String> },
+    Record {
+        fields: Vec<Field>,
+    },
+    Enum {
+        variants: Vec<String>,
+        /// A variant's description and aliases, by its name.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        about: BTreeMap<String, About>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +48,18 @@ pub struct Field {
     pub name: String,
     #[serde(rename = "type")]
     pub ty: Type,
+    #[serde(flatten)]
+    pub about: About,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, ty: Type) -> Field {
+        Field {
+            name: name.into(),
+            ty,
+            about: About::default(),
+        }
+    }
 }
 
 /// Records and enums by name.
@@ -64,9 +85,15 @@ impl Types {
 
     /// The variants of the enum a type names, if it is one (through `?`).
     pub fn variants(&self, ty: &Type) -> Option<&[String]> {
+        self.enumeration(ty).map(|(variants, _)| variants)
+    }
+
+    /// The enum a type names (through `?`): its variants and what they
+    /// say of themselves.
+    pub fn enumeration(&self, ty: &Type) -> Option<(&[String], &BTreeMap<String, About>)> {
         match ty.unwrap_optional() {
             Type::Named(name) => match self.get(name)? {
-                TypeDef::Enum { variants } => Some(variants),
+                TypeDef::Enum { variants, about } => Some((variants, about)),
                 TypeDef::Record { .. } => None,
             },
             _ => None,

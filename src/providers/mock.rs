@@ -66,7 +66,7 @@ impl Candidate<'_> {
                 Value::Object(map)
             }
             Type::Named(name) => match self.types.get(name) {
-                Some(TypeDef::Enum { variants }) => {
+                Some(TypeDef::Enum { variants, .. }) => {
                     let pick = (seed as usize).wrapping_add(n as usize) % variants.len().max(1);
                     variants
                         .get(pick)

@@ -41,6 +41,9 @@ pub struct Engine<'p> {
     order: Cell<u64>,
     /// Why each rejected attempt of an instance was rejected.
     retried: RefCell<HashMap<String, Vec<String>>>,
+    /// The repairs an `exec`'s output or a `fetch`'s body needed to be read
+    /// as its step's type, by step (a model's are in its answer).
+    pub read_repairs: RefCell<HashMap<String, Vec<String>>>,
 }
 
 /// How a statement ended.
@@ -97,6 +100,7 @@ impl<'p> Engine<'p> {
             fetch_http: OnceCell::new(),
             order: Cell::new(0),
             retried: RefCell::new(HashMap::new()),
+            read_repairs: RefCell::new(HashMap::new()),
         }
     }
 
@@ -321,10 +325,14 @@ impl<'p> Engine<'p> {
             waited_ms: done.waited.as_millis() as u64,
             error: done.error.clone(),
             model: answer.as_ref().map(|a| a.model.clone()),
-            repairs: answer
-                .as_ref()
-                .map(|a| a.repairs.clone())
-                .unwrap_or_default(),
+            repairs: match &answer {
+                Some(answer) => answer.repairs.clone(),
+                None => self
+                    .read_repairs
+                    .borrow_mut()
+                    .remove(id)
+                    .unwrap_or_default(),
+            },
             retried: self.retried.borrow_mut().remove(id).unwrap_or_default(),
             prompt: answer.as_ref().map(|a| a.prompt.clone()),
             tokens: answer.as_ref().and_then(|a| a.tokens),

@@ -126,15 +126,18 @@ impl<'p> Engine<'p> {
                     Err(other) => return Err(other),
                 };
                 self.limits.succeeded(attempt.model);
-                let problem = match super::lenient::parse(&text, &ty, &self.plan.types) {
-                    Ok((value, repairs)) => match self.accept(value, &ty, policy, env).await? {
-                        Ok(value) => {
-                            let answer = self.answer(model, repairs, sent.text(), &text, counted);
-                            self.keep(cache.as_deref(), &value, model);
-                            return Ok((value, Some(answer)));
+                let problem = match super::reading::read(&text, &ty, &self.plan.types) {
+                    Ok(super::reading::Reading { value, repairs }) => {
+                        match self.accept(value, &ty, policy, env).await? {
+                            Ok(value) => {
+                                let answer =
+                                    self.answer(model, repairs, sent.text(), &text, counted);
+                                self.keep(cache.as_deref(), &value, model);
+                                return Ok((value, Some(answer)));
+                            }
+                            Err(problem) => problem,
                         }
-                        Err(problem) => problem,
-                    },
+                    }
                     Err(problem) => problem,
                 };
                 last = problem;

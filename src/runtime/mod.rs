@@ -12,18 +12,16 @@
 //! The result is a [`RunRecord`], journaled node by node.
 
 mod actions;
-mod coerce;
 mod engine;
 mod eval;
 pub mod events;
 mod flow;
 mod frame;
-mod json5ish;
-mod lenient;
 mod limits;
 mod llm;
 mod prompt;
 pub mod reach;
+pub mod reading;
 mod step;
 mod testing;
 pub mod value;

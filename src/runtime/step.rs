@@ -22,6 +22,12 @@ use crate::plan::instance::{call_prefix, plan_id};
 use crate::plan::types::Type;
 use crate::plan::{Action, Node, Policy};
 
+/// Whether a step's type is the command's own result (or any value).
+fn is_exec_result(ty: &Type) -> bool {
+    matches!(ty.unwrap_optional(), Type::Json)
+        || *ty.unwrap_optional() == Type::Named("ExecResult".into())
+}
+
 /// What the attempts of a step gave.
 pub type Produced = (Value, Option<Answer>);
 
@@ -190,11 +196,19 @@ impl<'p> Engine<'p> {
                     .unwrap_or_else(|_| Err(Fault::timeout(format!("timed out after {ms} ms")))),
                 None => act.await,
             };
-            let (class, message) = match produced {
-                Ok(value) => match self.accept(value, &ty, policy, env).await? {
-                    Ok(value) => return Ok((value, None)),
+            let (class, message) = match produced.map(|value| self.read_output(node, value, &ty)) {
+                Ok(Ok((value, repairs))) => match self.accept(value, &ty, policy, env).await? {
+                    Ok(value) => {
+                        if !repairs.is_empty() {
+                            self.read_repairs
+                                .borrow_mut()
+                                .insert(id.to_string(), repairs);
+                        }
+                        return Ok((value, None));
+                    }
                     Err(problem) => (ErrorClass::InvalidOutput, problem),
                 },
+                Ok(Err(problem)) => (ErrorClass::InvalidOutput, problem),
                 Err(Fault::Retryable {
                     class,
                     message,
@@ -216,6 +230,38 @@ impl<'p> Engine<'p> {
             }
         }
         Err(Fault::Error(last))
+    }
+
+    /// An action's value as its step's type: a `fetch`'s body or, unless
+    /// the step is an `ExecResult`, an `exec`'s output is read as that type
+    /// the way a model's reply is (a command that failed has no output to
+    /// read); any other value is taken as it is.
+    fn read_output(
+        &self,
+        node: &Node,
+        value: Value,
+        ty: &Type,
+    ) -> Result<(Value, Vec<String>), String> {
+        let text = match (&node.action, &value) {
+            (Action::Fetch(_), Value::String(body)) if *ty != Type::Json => body,
+            (Action::Exec(_), Value::Object(result)) if !is_exec_result(ty) => {
+                let code = result.get("code").and_then(Value::as_i64).unwrap_or(0);
+                if code != 0 {
+                    let stderr = result.get("stderr").and_then(Value::as_str).unwrap_or("");
+                    return Err(format!(
+                        "the command exited with code {code}: {}",
+                        stderr.trim()
+                    ));
+                }
+                match result.get("stdout") {
+                    Some(Value::String(stdout)) => stdout,
+                    _ => return Ok((value, Vec::new())),
+                }
+            }
+            _ => return Ok((value, Vec::new())),
+        };
+        let reading = super::reading::read(text, ty, &self.plan.types)?;
+        Ok((reading.value, reading.repairs))
     }
 
     /// One attempt of a step's action.

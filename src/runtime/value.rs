@@ -37,7 +37,7 @@ pub fn conform(value: Value, ty: &Type, types: &Types) -> Result<Value, String> 
             .collect::<Result<Map<_, _>, _>>()
             .map(Value::Object),
         (Type::Named(name), value) => match types.get(name) {
-            Some(TypeDef::Enum { variants }) => match value {
+            Some(TypeDef::Enum { variants, .. }) => match value {
                 Value::String(s) => variants
                     .iter()
                     .find(|v| v.eq_ignore_ascii_case(s.trim()))
@@ -89,7 +89,13 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// The JSON shape of a type, as the output format appended to prompts.
+/// A record whose fields have descriptions is written a field per line,
+/// each description after its field; a variant's, after the variant.
 pub fn schema(ty: &Type, types: &Types) -> String {
+    shape(ty, types, 0)
+}
+
+fn shape(ty: &Type, types: &Types, depth: usize) -> String {
     match ty {
         Type::String => "string".to_string(),
         Type::Int => "integer".to_string(),
@@ -97,25 +103,50 @@ pub fn schema(ty: &Type, types: &Types) -> String {
         Type::Bool => "true or false".to_string(),
         Type::Json => "any JSON value".to_string(),
         Type::Duration => "milliseconds (integer)".to_string(),
-        Type::List(of) => format!("[{}, …]", schema(of, types)),
-        Type::Map(of) => format!("{{\"<key>\": {}, …}}", schema(of, types)),
-        Type::Optional(of) => format!("{} or null", schema(of, types)),
+        Type::List(of) => format!("[{}, …]", shape(of, types, depth)),
+        Type::Map(of) => format!("{{\"<key>\": {}, …}}", shape(of, types, depth)),
+        Type::Optional(of) => format!("{} or null", shape(of, types, depth)),
         Type::Named(name) => match types.get(name) {
-            Some(TypeDef::Enum { variants }) => variants
+            Some(TypeDef::Enum { variants, about }) => variants
                 .iter()
-                .map(|v| format!("\"{v}\""))
+                .map(
+                    |v| match about.get(v).and_then(|a| a.description.as_deref()) {
+                        Some(text) => format!("\"{v}\" /* {} */", one_line(text)),
+                        None => format!("\"{v}\""),
+                    },
+                )
                 .collect::<Vec<_>>()
                 .join(" | "),
             Some(TypeDef::Record { fields }) => {
-                let fields: Vec<String> = fields
-                    .iter()
-                    .map(|f| format!("\"{}\": {}", f.name, schema(&f.ty, types)))
-                    .collect();
-                format!("{{{}}}", fields.join(", "))
+                let described = fields.iter().any(|f| f.about.description.is_some());
+                let field = |f: &crate::plan::types::Field| {
+                    format!("\"{}\": {}", f.name, shape(&f.ty, types, depth + 1))
+                };
+                if !described {
+                    let fields: Vec<String> = fields.iter().map(field).collect();
+                    return format!("{{{}}}", fields.join(", "));
+                }
+                let inner = "  ".repeat(depth + 1);
+                let mut out = String::from("{\n");
+                for (n, f) in fields.iter().enumerate() {
+                    let comma = if n + 1 < fields.len() { "," } else { "" };
+                    out.push_str(&format!("{inner}{}{comma}", field(f)));
+                    if let Some(text) = &f.about.description {
+                        out.push_str(&format!(" // {}", one_line(text)));
+                    }
+                    out.push('\n');
+                }
+                out.push_str(&format!("{}}}", "  ".repeat(depth)));
+                out
             }
             None => "any JSON value".to_string(),
         },
     }
+}
+
+/// A description on one line: a prompt's format shows it after its field.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `ty` as a strict JSON schema (every field required, no other fields,
@@ -140,11 +171,15 @@ pub fn json_schema(ty: &Type, types: &Types) -> Option<Value> {
             schema
         }
         Type::Named(name) => match types.get(name)? {
-            TypeDef::Enum { variants } => json!({"type": "string", "enum": variants}),
+            TypeDef::Enum { variants, .. } => json!({"type": "string", "enum": variants}),
             TypeDef::Record { fields } => {
                 let mut properties = Map::new();
                 for f in fields {
-                    properties.insert(f.name.clone(), json_schema(&f.ty, types)?);
+                    let mut property = json_schema(&f.ty, types)?;
+                    if let Some(text) = &f.about.description {
+                        property["description"] = json!(one_line(text));
+                    }
+                    properties.insert(f.name.clone(), property);
                 }
                 let required: Vec<&String> = fields.iter().map(|f| &f.name).collect();
                 json!({"type": "object", "properties": properties, "required": required,
@@ -167,20 +202,15 @@ mod tests {
             "Size".into(),
             TypeDef::Enum {
                 variants: vec!["small".into(), "large".into()],
+                about: Default::default(),
             },
         );
         types.0.insert(
             "Note".into(),
             TypeDef::Record {
                 fields: vec![
-                    Field {
-                        name: "size".into(),
-                        ty: Type::Named("Size".into()),
-                    },
-                    Field {
-                        name: "tag".into(),
-                        ty: Type::Optional(Box::new(Type::String)),
-                    },
+                    Field::new("size", Type::Named("Size".into())),
+                    Field::new("tag", Type::Optional(Box::new(Type::String))),
                 ],
             },
         );

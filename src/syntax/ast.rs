@@ -79,6 +79,8 @@ pub struct FieldDecl {
     pub doc: Option<Doc>,
     pub name: Ident,
     pub ty: TypeExpr,
+    /// `alias "k"`: other names a reply may use.
+    pub aliases: Vec<PlainString>,
     pub span: Span,
 }
 
@@ -95,6 +97,7 @@ pub struct EnumDecl {
 pub struct Variant {
     pub doc: Option<Doc>,
     pub name: Ident,
+    pub aliases: Vec<PlainString>,
     pub span: Span,
 }
 

@@ -96,7 +96,12 @@ impl Dumper {
                     for f in &t.fields {
                         d.doc(&f.doc);
                         let at = d.at(f.span);
-                        d.line(format!("field {}: {}{at}", f.name.name, ty(&f.ty)));
+                        d.line(format!(
+                            "field {}: {}{}{at}",
+                            f.name.name,
+                            ty(&f.ty),
+                            aliases(&f.aliases)
+                        ));
                     }
                 });
             }
@@ -108,7 +113,11 @@ impl Dumper {
                     for v in &e.variants {
                         d.doc(&v.doc);
                         let at = d.at(v.span);
-                        d.line(format!("variant {}{at}", v.name.name));
+                        d.line(format!(
+                            "variant {}{}{at}",
+                            v.name.name,
+                            aliases(&v.aliases)
+                        ));
                     }
                 });
             }
@@ -362,6 +371,14 @@ impl Dumper {
             }
         });
     }
+}
+
+/// ` alias "a" alias "b"`, or nothing.
+fn aliases(aliases: &[PlainString]) -> String {
+    aliases
+        .iter()
+        .map(|a| format!(" alias {:?}", a.value))
+        .collect()
 }
 
 fn chain(names: &[Ident]) -> String {

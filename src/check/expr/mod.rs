@@ -60,6 +60,7 @@ impl<'a> Body<'_, 'a> {
                     fields,
                     decl: None,
                     nominal: false,
+                    about: Default::default(),
                 }))
             }
             ExprKind::Name(name) => self.name(name, expected),

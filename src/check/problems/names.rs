@@ -55,6 +55,16 @@ pub(crate) enum NameProblem {
         name: String,
         first: Span,
     },
+    /// E0102: an alias another name of the same record or enum already
+    /// answers to (`taken_by`: "field `level`", "an alias of `x`").
+    AliasTaken {
+        at: Span,
+        alias: String,
+        of: String,
+        owner: String,
+        first: Span,
+        taken_by: String,
+    },
     /// E0102: a clause that may be written once, written twice.
     DuplicateClause {
         at: Span,
@@ -148,6 +158,21 @@ impl NameProblem {
             .primary(*at, "defined again here")
             .secondary(*first, "first defined here")
             .help("rename one of them"),
+            NameProblem::AliasTaken {
+                at,
+                alias,
+                of,
+                owner,
+                first,
+                taken_by,
+            } => Diagnostic::new(
+                Code::E0102,
+                format!("alias `{alias}` is already a name in `{owner}`"),
+            )
+            .primary(*at, format!("alias of `{of}`"))
+            .secondary(*first, format!("already {taken_by}"))
+            .note("a reply's names are read by name or alias, in any case, so each must name one thing")
+            .help("remove the alias, or choose another"),
             NameProblem::DuplicateClause { at, key, first } => {
                 Diagnostic::new(Code::E0102, format!("`{key}` is written twice"))
                     .primary(*at, "written again here")

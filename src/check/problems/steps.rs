@@ -19,8 +19,6 @@ pub(crate) enum StepProblem {
     NoModel { at: Span, step: String },
     /// E0207: a model call without a prompt.
     NoPrompt { at: Span, step: String },
-    /// E0202: an `exec` step declared as another type than `ExecResult`.
-    ExecResult { at: Span, declared: String },
     /// E0202: an `env`/`headers`/`query` entry that is itself a block.
     EntryNotText {
         at: Span,
@@ -57,12 +55,6 @@ impl StepProblem {
                 Diagnostic::new(Code::E0207, format!("step `{step}` has no prompt"))
                     .primary(*at, "an LLM step needs a prompt")
                     .help("add `prompt = \"…\"`")
-            }
-            ExecResult { at, declared } => {
-                Diagnostic::new(Code::E0202, "an `exec` step produces `ExecResult`")
-                    .primary(*at, format!("declared as `{declared}`"))
-                    .note("`ExecResult` has `code`, `stdout` and `stderr`")
-                    .help("declare the step as `ExecResult` and read `.stdout`")
             }
             EntryNotText { at, key, entry } => {
                 Diagnostic::new(Code::E0202, format!("invalid `{key}` value"))

@@ -82,6 +82,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     fields,
                     decl: Some(loop_stmt.name.span),
                     nominal: false,
+                    about: Default::default(),
                 }));
                 self.cx.found.lets.insert(loop_stmt.name.span, ty.clone());
                 let node = self.new_node(&loop_stmt.name, NodeKind::Loop, None);
@@ -156,6 +157,7 @@ impl<'c, 'a> Body<'c, 'a> {
             fields: outputs,
             decl: Some(loop_stmt.name.span),
             nominal: false,
+            about: Default::default(),
         })));
         self.frames.last_mut().map(|f| {
             f.insert(

@@ -130,16 +130,9 @@ impl<'c, 'a> Body<'c, 'a> {
                     }
                 }
             }
-            Action::Exec(block) => {
-                self.exec_block(block);
-                let expected = types::exec_result();
-                if !expected.fits(declared) {
-                    self.report(StepProblem::ExecResult {
-                        at: step.ty.span,
-                        declared: declared.to_string(),
-                    });
-                }
-            }
+            // Any type: an `ExecResult` is the command's result, any
+            // other its output read as that type.
+            Action::Exec(block) => self.exec_block(block),
             Action::Fetch(block) => {
                 self.typed_setting(block, "url", &Ty::String);
                 self.typed_setting(block, "timeout", &Ty::Duration);

@@ -175,6 +175,7 @@ impl TypeTable {
                     .map(|(name, t)| Field {
                         name: name.clone(),
                         ty: self.ty(t),
+                        about: r.about.get(name).cloned().unwrap_or_default(),
                     })
                     .collect();
                 // A record literal or a loop's result is named by its shape.
@@ -196,6 +197,12 @@ impl TypeTable {
                 }
                 let def = TypeDef::Enum {
                     variants: e.variants.clone(),
+                    about: e
+                        .about
+                        .iter()
+                        .filter(|(_, about)| !about.is_empty())
+                        .map(|(name, about)| (name.clone(), about.clone()))
+                        .collect(),
                 };
                 Type::Named(self.define(key, e.name.clone(), def))
             }

@@ -73,10 +73,11 @@ impl<'p> Engine<'p> {
                     CallError::RateLimit { .. } => Fault::Error(format!("`{url}`: rate limited")),
                 })?;
         let text = String::from_utf8_lossy(&body).into_owned();
-        Ok(match ty.unwrap_optional() {
-            Type::String => Value::String(text),
+        Ok(match ty {
             // JSON when it is JSON; a `json` step may also hold plain text.
-            _ => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            Type::Json => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            // Read as the step's type by the step (`Engine::read_output`).
+            _ => Value::String(text),
         })
     }
 

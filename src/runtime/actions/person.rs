@@ -113,7 +113,7 @@ fn choices(asked: &Asked<'_>, declared: &Type, types: &Types) -> Vec<String> {
         _ => return Vec::new(),
     };
     match types.get(name) {
-        Some(crate::plan::types::TypeDef::Enum { variants }) => variants.clone(),
+        Some(crate::plan::types::TypeDef::Enum { variants, .. }) => variants.clone(),
         // The built-in `Decision` of a `Review`.
         _ if name == "Decision" => ["approve", "revise", "reject"].map(String::from).to_vec(),
         _ => Vec::new(),

@@ -113,12 +113,29 @@ fn field(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<FieldDecl> {
     let doc = take_doc(ctx, &mut kids);
     let name = ctx.ident(&kids.next()?);
     let ty = expr::type_expr(ctx, kids.next()?)?;
+    let aliases = aliases(ctx, kids);
     Some(FieldDecl {
         doc,
         name,
         ty,
+        aliases,
         span,
     })
+}
+
+/// The `alias "k"` clauses of a field or a variant.
+fn aliases<'i>(
+    ctx: &mut Ctx<'_>,
+    clauses: impl Iterator<Item = Pair<'i, Rule>>,
+) -> Vec<PlainString> {
+    clauses
+        .filter_map(|clause| {
+            let span = ctx.span(&clause);
+            let mut parts = kids(&clause);
+            parts.next(); // `alias`
+            plain_string(ctx, parts.next(), span, "an alias")
+        })
+        .collect()
 }
 
 fn enum_decl(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<EnumDecl> {
@@ -135,9 +152,12 @@ fn enum_decl(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<EnumDecl> {
                 let mut parts = super::kids(&member).peekable();
                 let doc = take_doc(ctx, &mut parts);
                 if let Some(name) = parts.next() {
+                    let name = ctx.ident(&name);
+                    let aliases = aliases(ctx, parts);
                     variants.push(Variant {
                         doc,
-                        name: ctx.ident(&name),
+                        name,
+                        aliases,
                         span,
                     });
                 }

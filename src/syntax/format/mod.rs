@@ -189,6 +189,14 @@ impl<'s> Printer<'s> {
         }
     }
 
+    /// A field's or a variant's ` alias "k"` clauses, as written.
+    fn aliases(&mut self, aliases: &[PlainString]) {
+        for alias in aliases {
+            let text = format!(" alias {}", self.text(alias.span));
+            self.out.push_str(&text);
+        }
+    }
+
     fn text(&self, span: Span) -> &'s str {
         &self.src[span.start as usize..span.end as usize]
     }
@@ -217,6 +225,7 @@ impl<'s> Printer<'s> {
                         p.open(field.span.start as usize);
                         p.out
                             .push_str(&format!("{}: {}", field.name.name, dump::ty(&field.ty)));
+                        p.aliases(&field.aliases);
                         p.close(field.span.end as usize);
                     }
                 });
@@ -226,7 +235,17 @@ impl<'s> Printer<'s> {
                 self.doc(&e.doc);
                 self.open(e.span.start as usize);
                 self.out.push_str(&format!("enum {} ", e.name.name));
-                let names: Vec<&str> = e.variants.iter().map(|v| v.name.name.as_str()).collect();
+                let names: Vec<String> = e
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let aliases = v
+                            .aliases
+                            .iter()
+                            .map(|a| format!(" alias {}", self.text(a.span)));
+                        format!("{}{}", v.name.name, aliases.collect::<String>())
+                    })
+                    .collect();
                 let inline = format!("{{ {} }}", names.join(", "));
                 let commented = self.comment_within(e.span);
                 if !commented && e.variants.iter().all(|v| v.doc.is_none()) && self.fits(&inline) {
@@ -238,6 +257,7 @@ impl<'s> Printer<'s> {
                             p.doc(&variant.doc);
                             p.open(variant.span.start as usize);
                             p.out.push_str(&variant.name.name);
+                            p.aliases(&variant.aliases);
                             if n + 1 < count {
                                 p.out.push(',');
                             }

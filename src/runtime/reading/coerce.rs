@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::plan::types::{Type, TypeDef, Types};
+use crate::plan::types::{Field, Type, TypeDef, Types};
 
 /// `value` moved towards `ty` where it unambiguously means one; what
 /// cannot be read is left as it is, for `conform` to explain.
@@ -64,16 +64,8 @@ pub fn coerce(value: Value, ty: &Type, types: &Types, repairs: &mut Vec<String>)
                 .collect(),
         ),
         (Type::Named(name), value) => match (types.get(name), value) {
-            (Some(TypeDef::Record { fields }), Value::Object(mut given)) => {
-                let mut out = Map::new();
-                for field in fields {
-                    if let Some(v) = given.remove(&field.name) {
-                        out.insert(field.name.clone(), coerce(v, &field.ty, types, repairs));
-                    }
-                }
-                // Unknown fields stay, for `conform` to drop or name.
-                out.extend(given);
-                Value::Object(out)
+            (Some(TypeDef::Record { fields }), Value::Object(given)) => {
+                record(fields, given, types, repairs)
             }
             // A scalar where a record of one field is wanted.
             (Some(TypeDef::Record { fields }), v)
@@ -85,10 +77,50 @@ pub fn coerce(value: Value, ty: &Type, types: &Types, repairs: &mut Vec<String>)
                 out.insert(field.name.clone(), coerce(v, &field.ty, types, repairs));
                 Value::Object(out)
             }
+            (Some(TypeDef::Enum { variants, about }), Value::String(word)) => {
+                match super::enums::named(&word, variants, about) {
+                    Some(variant) if variant != word => {
+                        repairs.push(format!("enum name `{word}` read as `{variant}`"));
+                        Value::String(variant.to_string())
+                    }
+                    _ => Value::String(word),
+                }
+            }
             (_, v) => v,
         },
         (_, v) => v,
     }
+}
+
+/// A record's fields from an object: each by its name, else by a key
+/// that is the name in another case or one of its aliases.
+fn record(
+    fields: &[Field],
+    mut given: Map<String, Value>,
+    types: &Types,
+    repairs: &mut Vec<String>,
+) -> Value {
+    let mut out = Map::new();
+    for field in fields {
+        let key = if given.contains_key(&field.name) {
+            Some(field.name.clone())
+        } else {
+            let key = given
+                .keys()
+                .find(|k| field.about.names(&field.name, k))
+                .cloned();
+            if let Some(key) = &key {
+                repairs.push(format!("key `{key}` read as `{}`", field.name));
+            }
+            key
+        };
+        if let Some(v) = key.and_then(|key| given.remove(&key)) {
+            out.insert(field.name.clone(), coerce(v, &field.ty, types, repairs));
+        }
+    }
+    // Unknown fields stay, for `conform` to drop or name.
+    out.extend(given);
+    Value::Object(out)
 }
 
 fn is_list(ty: &Type) -> bool {
@@ -102,7 +134,12 @@ fn is_list(ty: &Type) -> bool {
 /// `true`, `True`, `yes` → true; `false`, `No` → false; anything else is
 /// not a clear answer.
 fn truth(text: &str) -> Option<bool> {
-    match text.trim().to_lowercase().as_str() {
+    match text
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .to_lowercase()
+        .as_str()
+    {
         "true" | "yes" => Some(true),
         "false" | "no" => Some(false),
         _ => None,
@@ -123,7 +160,6 @@ fn number(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::types::Field;
     use serde_json::json;
 
     fn read(value: Value, ty: &Type, types: &Types) -> (Value, Vec<String>) {
@@ -166,10 +202,7 @@ mod tests {
         types.0.insert(
             "Score".into(),
             TypeDef::Record {
-                fields: vec![Field {
-                    name: "value".into(),
-                    ty: Type::Float,
-                }],
+                fields: vec![Field::new("value", Type::Float)],
             },
         );
         let (value, repairs) = read(json!("0.75"), &Type::Named("Score".into()), &types);

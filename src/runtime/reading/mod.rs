@@ -1,0 +1,215 @@
+//! Reading a step's text — a model's reply, a command's output, a fetched
+//! body — as a value of the step's type. The type guides the reading:
+//! valid JSON of the right shape is taken as it is; otherwise every
+//! candidate in the text (each JSON-like value in the prose or in a code
+//! fence, the text itself for a scalar) is read forgivingly ([`loose`]),
+//! moved towards the type ([`coerce`]) and checked against it, and the
+//! best fit wins. Every repair is named, for the run record; a value of
+//! the wrong shape is never taken.
+
+mod coerce;
+mod enums;
+pub mod loose;
+mod place;
+
+use std::cmp::Reverse;
+
+use serde_json::Value;
+
+use super::value::conform;
+use crate::plan::types::{Type, Types};
+use place::Places;
+
+/// A text read as a type: the value (it conforms) and its repairs.
+#[derive(Debug, PartialEq)]
+pub struct Reading {
+    pub value: Value,
+    pub repairs: Vec<String>,
+}
+
+/// The repair named when a text was cut off and completed.
+pub const TRUNCATED: &str = "truncated reply completed";
+
+/// `text` as a value of `ty`; `Err` says why nothing in it is one, with
+/// the path of the field that failed.
+pub fn read(text: &str, ty: &Type, types: &Types) -> Result<Reading, String> {
+    let taken = |value| {
+        Ok(Reading {
+            value,
+            repairs: Vec::new(),
+        })
+    };
+    if matches!(ty, Type::Optional(_)) && text.trim() == "null" {
+        return taken(Value::Null);
+    }
+    if ty.is_text() {
+        // Text is the contract: taken exactly as written.
+        return taken(Value::String(text.to_string()));
+    }
+    // Valid JSON of the right shape is what was meant, even when a string
+    // in it holds a fence or braces that a candidate search would cut.
+    if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
+        if let Ok(value) = conform(value, ty, types) {
+            return taken(value);
+        }
+    }
+    let places = Places::of(text);
+    if let Some((variants, about)) = types.enumeration(ty) {
+        let (body, mut repairs) = places.body();
+        if let Some(variant) = enums::variant(body, variants, about, &mut repairs)? {
+            return Ok(Reading {
+                value: Value::String(variant),
+                repairs,
+            });
+        }
+    }
+    best_fit(candidates(text, ty, types, &places), ty, types)
+}
+
+/// A value found in the text, before it is read as the type.
+struct Candidate {
+    value: Value,
+    repairs: Vec<String>,
+    cut: bool,
+    /// Text read as a scalar, not as JSON: when it does not fit, its
+    /// error is not the one to report.
+    bare: bool,
+}
+
+/// Every value the text may mean, in the order they appear: each
+/// object or list in it (inside a fence or not), each fence's scalar, and,
+/// for a scalar type, the text itself. One pass: a value's inside is not
+/// searched again, so the search is linear in the text.
+fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(offset) = text[at..].find(['{', '[']) {
+        let start = at + offset;
+        match loose::read_at(text, start) {
+            Ok(read) => {
+                let mut repairs = places.context(start, read.end);
+                repairs.extend(read.fixes.iter().map(|fix| fix.to_string()));
+                found.push(Candidate {
+                    value: read.value,
+                    repairs,
+                    cut: read.cut.is_some(),
+                    bare: false,
+                });
+                at = read.end;
+            }
+            Err(stop) => at = stop,
+        }
+    }
+    for (body, repairs) in places.scalars() {
+        let (value, bare) = match serde_json::from_str::<Value>(body) {
+            Ok(value) => (value, false),
+            Err(_) if wants_scalar(ty, types) => (Value::String(body.to_string()), true),
+            Err(_) => continue,
+        };
+        found.push(Candidate {
+            value,
+            repairs,
+            cut: false,
+            bare,
+        });
+    }
+    found
+}
+
+/// A type whose value a bare word can be (`12,111` for an `int`, `yes`
+/// for a `bool`), directly or as a record's only field.
+fn wants_scalar(ty: &Type, types: &Types) -> bool {
+    match ty.unwrap_optional() {
+        Type::Int | Type::Float | Type::Bool | Type::Duration => true,
+        named => types
+            .record(named)
+            .is_some_and(|fields| matches!(fields, [only] if wants_scalar(&only.ty, types))),
+    }
+}
+
+/// The candidate that fits with the fewest repairs, then the most fields
+/// matched; of equals, the last, saying so when they differ. When none
+/// fits, the error is that of the candidate closest to the type.
+fn best_fit(found: Vec<Candidate>, ty: &Type, types: &Types) -> Result<Reading, String> {
+    let mut fitting: Vec<(Reading, usize)> = Vec::new();
+    let mut closest: Option<(usize, String)> = None;
+    for candidate in found {
+        let bare = candidate.bare;
+        match fit(candidate, ty, types) {
+            (Ok(reading), matched) => fitting.push((reading, matched)),
+            (Err(problem), matched) if !bare => {
+                if closest.as_ref().is_none_or(|(most, _)| matched >= *most) {
+                    closest = Some((matched, problem));
+                }
+            }
+            (Err(_), _) => {}
+        }
+    }
+    let rank = |(reading, matched): &(Reading, usize)| (Reverse(reading.repairs.len()), *matched);
+    let Some(best) = fitting.iter().map(rank).max() else {
+        return Err(closest.map_or_else(
+            || "the reply is not valid JSON and holds none".to_string(),
+            |(_, problem)| problem,
+        ));
+    };
+    let mut equal: Vec<Reading> = fitting
+        .into_iter()
+        .filter(|f| rank(f) == best)
+        .map(|(reading, _)| reading)
+        .collect();
+    let Some(mut reading) = equal.pop() else {
+        return Err("the reply is not valid JSON".to_string());
+    };
+    let others = equal.iter().filter(|r| r.value != reading.value).count();
+    if others > 0 {
+        reading.repairs.push(format!(
+            "{} candidates fit equally well: the last was taken",
+            others + 1
+        ));
+    }
+    Ok(reading)
+}
+
+/// A candidate read as the type, and how many of its fields it has.
+fn fit(candidate: Candidate, ty: &Type, types: &Types) -> (Result<Reading, String>, usize) {
+    let Candidate {
+        value,
+        mut repairs,
+        cut,
+        ..
+    } = candidate;
+    if cut {
+        repairs.push(TRUNCATED.to_string());
+    }
+    let value = coerce::coerce(value, ty, types, &mut repairs);
+    let matched = matched(&value, ty, types);
+    let reading = match conform(value, ty, types) {
+        Ok(value) => Ok(Reading { value, repairs }),
+        Err(problem) => {
+            let ty = crate::suggest::a(&format!("`{ty}`"));
+            let why = if cut { " (the reply was cut off)" } else { "" };
+            Err(format!("the reply is not {ty}: {problem}{why}"))
+        }
+    };
+    (reading, matched)
+}
+
+/// How many of the type's fields, at any depth, the value has.
+fn matched(value: &Value, ty: &Type, types: &Types) -> usize {
+    match (ty.unwrap_optional(), value) {
+        (Type::List(of), Value::Array(items)) => items.iter().map(|v| matched(v, of, types)).sum(),
+        (Type::Map(of), Value::Object(fields)) => {
+            fields.values().map(|v| matched(v, of, types)).sum()
+        }
+        (ty, Value::Object(given)) => types.record(ty).map_or(0, |fields| {
+            fields
+                .iter()
+                .filter_map(|f| given.get(&f.name).map(|v| 1 + matched(v, &f.ty, types)))
+                .sum()
+        }),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests;
