@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use spesc::check::Loader;
 use spesc::journal::record::{Outcome, RunRecord, Tokens};
 use spesc::providers::recording::{Recorder, Replayer};
+use spesc::runtime::events::{Event, Events, Observer};
 use spesc::runtime::{run, RunOptions};
 use spesc::source::SourceMap;
 use support::spec::Spec;
@@ -455,6 +456,50 @@ fn each_provider_streams_when_asked_and_counts_the_tokens() {
         };
         assert!(asked, "{} asks for a stream: {:?}", api.provider, seen[0]);
     }
+}
+
+/// Keeps every `step_partial` event, as `--events json` writes it.
+struct Partials(std::cell::RefCell<Vec<Value>>);
+
+impl Observer for Partials {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::StepPartial { .. } = event {
+            let line = serde_json::to_value(event).expect("an event is JSON");
+            self.0.borrow_mut().push(line);
+        }
+    }
+}
+
+#[test]
+fn a_streamed_reply_is_shown_as_partial_typed_values_while_it_arrives() {
+    let server = Server::start(vec![(OPENAI.stream)(VERDICT)]);
+    let partials = std::rc::Rc::new(Partials(Default::default()));
+    let options = RunOptions {
+        events: Events::to(partials.clone()),
+        ..RunOptions::default()
+    };
+    let text = judge(&OPENAI, &server, "stream = true  idle_timeout = 500ms");
+    let record = run_with(&text, "judge", json!({"text": "all is well"}), &options);
+    let done = json!({"mood": "calm", "reason": "a steady tone"});
+    assert_eq!(output(&record), &done);
+    let partials = partials.0.borrow();
+    assert!(partials.len() >= 2, "{partials:#?}");
+    for partial in partials.iter() {
+        assert_eq!(partial["event"], "step_partial");
+        assert_eq!(partial["id"], "verdict");
+        for (name, value) in partial["value"].as_object().expect("a record so far") {
+            let whole = done[name].as_str().expect("text");
+            let so_far = value.as_str().expect("text");
+            assert!(whole.starts_with(so_far), "{partial}");
+        }
+    }
+    // `"calm` could still become `"calmer`: arriving until its quote.
+    let fields: Vec<&Value> = partials.iter().map(|p| &p["fields"]).collect();
+    assert!(
+        fields.contains(&&json!({"mood": "arriving"}))
+            && fields.contains(&&json!({"mood": "complete", "reason": "arriving"})),
+        "the record fills in field by field: {partials:#?}"
+    );
 }
 
 #[test]

@@ -3,11 +3,13 @@
 //! nothing with `--quiet`.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::journal::record::{StepRecord, StepStatus};
 use crate::runtime::events::{Event, Observer};
+use crate::runtime::reading::Arrival;
 
 /// `✓ draft succeeded (12 ms, 2 attempts, model sonnet)`, the mark and
 /// status coloured when `color`.
@@ -88,6 +90,8 @@ impl Observer for JsonLines {
 pub struct Live {
     bar: ProgressBar,
     running: RefCell<Vec<String>>,
+    /// What a streaming step has so far (`title ✓ sections …`), by step.
+    arriving: RefCell<HashMap<String, String>>,
     color: bool,
 }
 
@@ -102,13 +106,22 @@ impl Live {
         Live {
             bar,
             running: RefCell::new(Vec::new()),
+            arriving: RefCell::new(HashMap::new()),
             color,
         }
     }
 
     fn show_running(&self) {
         let running = self.running.borrow();
-        let shown: Vec<&str> = running.iter().take(4).map(String::as_str).collect();
+        let arriving = self.arriving.borrow();
+        let shown: Vec<String> = running
+            .iter()
+            .take(4)
+            .map(|id| match arriving.get(id) {
+                Some(fields) => format!("{id} [{fields}]"),
+                None => id.clone(),
+            })
+            .collect();
         let more = running.len().saturating_sub(shown.len());
         let mut message = shown.join(", ");
         if more > 0 {
@@ -131,12 +144,26 @@ impl Observer for Live {
                 let length = self.bar.length().unwrap_or(0) + (items * steps) as u64;
                 self.bar.set_length(length.saturating_sub(*steps as u64));
             }
+            Event::StepPartial { id, fields, .. } => {
+                let shown: Vec<String> = fields
+                    .iter()
+                    .map(|(name, arrival)| match arrival {
+                        Arrival::Complete => format!("{name} ✓"),
+                        Arrival::Arriving => format!("{name} …"),
+                    })
+                    .collect();
+                self.arriving
+                    .borrow_mut()
+                    .insert(id.to_string(), shown.join(" "));
+                self.show_running();
+            }
             Event::AttemptFailed { id, attempt, error } => {
                 self.bar
                     .println(retry_line(id, *attempt, error, self.color));
             }
             Event::StepFinished { step } => {
                 self.running.borrow_mut().retain(|r| *r != step.id);
+                self.arriving.borrow_mut().remove(&step.id);
                 // Loop bodies run their steps many times, unknown ahead.
                 if self.bar.position() >= self.bar.length().unwrap_or(0) {
                     self.bar.inc_length(1);

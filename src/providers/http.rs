@@ -26,11 +26,14 @@ pub struct Raw {
 /// it. With `idle`, the answer's head and every chunk of its body must
 /// come within that time: a stream that stalls fails with a timeout
 /// instead of hanging.
+/// Sends `request` and reads the whole answer; `on_chunk` sees each piece
+/// of the body as it arrives (a streamed reply, shown while it streams).
 pub async fn send(
     client: &reqwest::Client,
     request: &Request,
     idle: Option<Duration>,
     limit: u64,
+    on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Result<Raw, CallError> {
     let mut builder = client
         .post(&request.url)
@@ -50,7 +53,7 @@ pub async fn send(
         .to_string();
     let status = response.status().as_u16();
     let retry_after_ms = retry_after_ms(headers);
-    let body = read_body(&mut response, idle, limit).await?;
+    let body = read_body(&mut response, idle, limit, on_chunk).await?;
     Ok(Raw {
         status,
         content_type,
@@ -59,12 +62,14 @@ pub async fn send(
     })
 }
 
-/// The body of `response` as it arrives, refused as soon as it holds more
-/// than `limit` bytes (a server may send without end).
+/// The body of `response` as it arrives, each piece shown to `on_chunk`,
+/// refused as soon as it holds more than `limit` bytes (a server may send
+/// without end).
 pub async fn read_body(
     response: &mut reqwest::Response,
     idle: Option<Duration>,
     limit: u64,
+    on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Result<Vec<u8>, CallError> {
     let too_big = || {
         CallError::Permanent(format!(
@@ -83,6 +88,7 @@ pub async fn read_body(
         if (body.len() + chunk.len()) as u64 > limit {
             return Err(too_big());
         }
+        on_chunk(&chunk);
         body.extend_from_slice(&chunk);
     }
     Ok(body)
@@ -163,27 +169,66 @@ pub fn read(provider: &dyn Provider, raw: &Raw, stream: bool) -> Result<Reply, C
 
 /// A streamed reply: SSE `data:` lines or NDJSON lines, each one event.
 fn read_stream(provider: &dyn Provider, body: &str) -> Result<Reply, CallError> {
-    let mut streamed = Streamed::default();
-    for line in body.lines() {
-        let data = match provider.framing() {
+    let mut stream = StreamReader::new(provider);
+    stream.feed(body.as_bytes())?;
+    stream.feed(b"\n")?;
+    stream.streamed.finish()
+}
+
+/// A streamed reply read as its bytes arrive: the text so far, event by
+/// event (a line may arrive in pieces, a character split between them).
+pub struct StreamReader<'p> {
+    provider: &'p dyn Provider,
+    pending: Vec<u8>,
+    streamed: Streamed,
+}
+
+impl<'p> StreamReader<'p> {
+    pub fn new(provider: &'p dyn Provider) -> Self {
+        StreamReader {
+            provider,
+            pending: Vec::new(),
+            streamed: Streamed::default(),
+        }
+    }
+
+    /// The reply's text so far.
+    pub fn text(&self) -> &str {
+        &self.streamed.text
+    }
+
+    /// Reads every complete line of what has arrived.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), CallError> {
+        self.pending.extend_from_slice(bytes);
+        let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') else {
+            return Ok(());
+        };
+        let lines: Vec<u8> = self.pending.drain(..=end).collect();
+        for line in String::from_utf8_lossy(&lines).lines() {
+            self.line(line)?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, line: &str) -> Result<(), CallError> {
+        let data = match self.provider.framing() {
             Framing::Sse => match line.strip_prefix("data:") {
                 Some(data) => data.trim(),
-                None => continue,
+                None => return Ok(()),
             },
             Framing::Ndjson => line.trim(),
         };
         if data.is_empty() {
-            continue;
+            return Ok(());
         }
         if data == "[DONE]" {
-            streamed.finished = true;
-            continue;
+            self.streamed.finished = true;
+            return Ok(());
         }
         let event: Value = serde_json::from_str(data)
             .map_err(|e| CallError::Server(format!("a streamed event is not JSON: {e}")))?;
-        provider.read_event(&event, &mut streamed)?;
+        self.provider.read_event(&event, &mut self.streamed)
     }
-    streamed.finish()
 }
 
 /// How long the provider asks us to wait: `Retry-After` (seconds, or an

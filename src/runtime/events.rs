@@ -28,6 +28,13 @@ pub enum Event<'e> {
         items: usize,
         steps: usize,
     },
+    /// A streamed reply so far, read as the step's type: the value and
+    /// each record field present, complete or still arriving.
+    StepPartial {
+        id: &'e str,
+        value: &'e serde_json::Value,
+        fields: &'e std::collections::BTreeMap<String, super::reading::Arrival>,
+    },
     AttemptFailed {
         id: &'e str,
         attempt: usize,

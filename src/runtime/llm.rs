@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::engine::{Answer, Engine};
 use super::frame::Env;
 use super::step::{Produced, Tries};
+use super::streaming::Watch;
 use super::{Eval, Fault};
 use crate::lang::model::{estimate_tokens, Model, Provider as Api, Tokens};
 use crate::lang::ops::{BinaryOp, UnaryOp};
@@ -206,7 +207,7 @@ impl<'p> Engine<'p> {
                 };
                 return Ok(Ok((text, None)));
             }
-            self.call_provider(model, prompt).await
+            self.call_provider(model, prompt, Some((id, ty))).await
         };
         tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
             Err(Fault::timeout(format!(
@@ -217,11 +218,13 @@ impl<'p> Engine<'p> {
     }
 
     /// One call of `model` through its provider over HTTP, or answered
-    /// from the `--replay` recording; kept in the `--record` one.
+    /// from the `--replay` recording; kept in the `--record` one. A stream
+    /// for step `id` of type `ty` is shown as it arrives ([`Watch`]).
     pub async fn call_provider(
         &self,
         model: &Model,
         prompt: &Prompt,
+        step: Option<(&str, &Type)>,
     ) -> Eval<Result<Reply, CallError>> {
         let Some(api) = providers::api(model.provider) else {
             return Ok(Err(CallError::Permanent(format!(
@@ -244,7 +247,21 @@ impl<'p> Engine<'p> {
                     .filter(|_| model.stream)
                     .map(Duration::from_millis);
                 let limit = self.options.reach.max_response_bytes;
-                match http::send(self.http()?, &request, idle, limit).await {
+                let secret = request.secret.as_ref().map(|(_, s)| s.as_str());
+                let mut watch = step.filter(|_| model.stream).map(|(id, ty)| {
+                    Watch::new(
+                        &self.options.events,
+                        (id, ty, &self.plan.types),
+                        api,
+                        secret,
+                    )
+                });
+                let mut on_chunk = |bytes: &[u8]| {
+                    if let Some(watch) = &mut watch {
+                        watch.chunk(bytes);
+                    }
+                };
+                match http::send(self.http()?, &request, idle, limit, &mut on_chunk).await {
                     Ok(raw) => raw,
                     Err(error) => return Ok(Err(error)),
                 }

@@ -23,6 +23,7 @@ mod prompt;
 pub mod reach;
 pub mod reading;
 mod step;
+mod streaming;
 mod testing;
 pub mod value;
 

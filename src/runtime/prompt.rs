@@ -148,7 +148,7 @@ impl<'p> Engine<'p> {
                     user: prompt.clone(),
                     ..Prompt::default()
                 };
-                self.call_provider(settings, &sent)
+                self.call_provider(settings, &sent, None)
                     .await?
                     .map_err(|e| e.message(&settings.name, settings.provider.as_str()))
             }

@@ -8,6 +8,8 @@ syn keyword spesDeclaration type enum model retry component agent workflow test 
 syn keyword spesStep step nextgroup=spesStepName skipwhite
 syn keyword spesBinding let loop nextgroup=spesBindingName skipwhite
 syn keyword spesControl return match for in if else end until call exec fetch ask default file run given expect import when check
+" `alias "k"` on a field or a variant; a field may still be called alias.
+syn match spesControl /\<alias\ze\s*"/
 syn keyword spesOperatorWord and or not
 syn keyword spesBoolean true false null
 syn keyword spesBuiltinType string int float bool json duration map ExecResult Review Decision

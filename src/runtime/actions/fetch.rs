@@ -59,19 +59,18 @@ impl<'p> Engine<'p> {
             });
         }
         let limit = self.options.reach.max_response_bytes;
-        let body =
-            http::read_body(&mut response, None, limit)
-                .await
-                .map_err(|error| match error {
-                    CallError::Server(why) => Fault::Retryable {
-                        class: ErrorClass::ServerError,
-                        message: format!("`{url}`: {why}"),
-                        wait_ms: None,
-                    },
-                    CallError::Timeout(why) => Fault::timeout(format!("`{url}`: {why}")),
-                    CallError::Permanent(why) => Fault::Error(format!("`{url}`: {why}")),
-                    CallError::RateLimit { .. } => Fault::Error(format!("`{url}`: rate limited")),
-                })?;
+        let body = http::read_body(&mut response, None, limit, &mut |_| {})
+            .await
+            .map_err(|error| match error {
+                CallError::Server(why) => Fault::Retryable {
+                    class: ErrorClass::ServerError,
+                    message: format!("`{url}`: {why}"),
+                    wait_ms: None,
+                },
+                CallError::Timeout(why) => Fault::timeout(format!("`{url}`: {why}")),
+                CallError::Permanent(why) => Fault::Error(format!("`{url}`: {why}")),
+                CallError::RateLimit { .. } => Fault::Error(format!("`{url}`: rate limited")),
+            })?;
         let text = String::from_utf8_lossy(&body).into_owned();
         Ok(match ty {
             // JSON when it is JSON; a `json` step may also hold plain text.

@@ -13,7 +13,9 @@ pub mod loose;
 mod place;
 
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::value::conform;
@@ -64,6 +66,66 @@ pub fn read(text: &str, ty: &Type, types: &Types) -> Result<Reading, String> {
         }
     }
     best_fit(candidates(text, ty, types, &places), ty, types)
+}
+
+/// A value still arriving: what of it has arrived, moved towards the type
+/// (not checked against it: fields may be missing yet).
+#[derive(Debug, PartialEq)]
+pub struct Partial {
+    pub value: Value,
+    /// Each record field present so far, by name.
+    pub fields: BTreeMap<String, Arrival>,
+}
+
+/// Whether a field has all arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    Complete,
+    Arriving,
+}
+
+/// What has arrived of a streamed reply, read as `ty`: the text itself for
+/// text, else the last object or list in it; `None` before one starts.
+pub fn partial(text: &str, ty: &Type, types: &Types) -> Option<Partial> {
+    if ty.is_text() {
+        return Some(Partial {
+            value: Value::String(text.to_string()),
+            fields: BTreeMap::new(),
+        });
+    }
+    let mut last = None;
+    let mut at = 0;
+    while let Some(offset) = text[at..].find(['{', '[']) {
+        match loose::read_at(text, at + offset) {
+            Ok(read) => {
+                at = read.end;
+                last = Some(read);
+            }
+            Err(stop) => at = stop,
+        }
+    }
+    let read = last?;
+    let value = coerce::coerce(read.value, ty, types, &mut Vec::new());
+    let arriving = match read.cut.as_deref() {
+        Some([loose::Segment::Key(key), ..]) => Some(key.as_str()),
+        _ => None,
+    };
+    let fields = match (&value, types.record(ty)) {
+        (Value::Object(given), Some(declared)) => declared
+            .iter()
+            .filter(|f| given.contains_key(&f.name))
+            .map(|f| {
+                let state = match arriving == Some(f.name.as_str()) {
+                    true => Arrival::Arriving,
+                    false => Arrival::Complete,
+                };
+                (f.name.clone(), state)
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    Some(Partial { value, fields })
 }
 
 /// A value found in the text, before it is read as the type.

@@ -271,3 +271,24 @@ fn nothing_that_fits_is_an_error_with_the_field_path() {
         json!("  plain text\n")
     );
 }
+
+#[test]
+fn a_reply_still_arriving_is_read_as_far_as_it_has_come() {
+    let person = named("Person");
+    let so_far = |text: &str| partial(text, &person, &types()).expect("started");
+    assert!(partial("Sure, here", &person, &types()).is_none());
+    let first = so_far("Sure:\n```json\n{\"name\": \"Ad");
+    assert_eq!(first.value, json!({"name": "Ad"}));
+    assert_eq!(first.fields["name"], Arrival::Arriving);
+    let second = so_far("Sure:\n```json\n{\"name\": \"Ada\", \"tags\": [\"math\"");
+    assert_eq!(second.value, json!({"name": "Ada", "tags": ["math"]}));
+    assert_eq!(
+        second.fields.into_iter().collect::<Vec<_>>(),
+        [
+            ("name".to_string(), Arrival::Complete),
+            ("tags".to_string(), Arrival::Arriving)
+        ]
+    );
+    let text = partial("Dear", &Type::String, &types()).expect("text");
+    assert_eq!(text.value, json!("Dear"));
+}
