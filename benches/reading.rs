@@ -6,7 +6,8 @@
 //! same JSON dressed as models write it (prose, a fence, single quotes,
 //! unquoted keys, trailing commas), the dressed reply cut off before its
 //! end, and a reply whose prose holds thousands of `{braces}` before the
-//! JSON (every one a candidate that must be tried and dropped). The
+//! JSON (every one a candidate that must be tried and dropped), and a
+//! field of unquoted prose full of commas and line breaks. The
 //! figures go to `docs/benchmarks.md`.
 
 // A bench fails by panicking; `expect` says where and why.
@@ -85,6 +86,18 @@ fn braces_then_report(bytes: usize) -> String {
     text
 }
 
+/// A report whose one section's body is about `bytes` of prose left
+/// unquoted, commas, quotes and line breaks in it.
+fn unquoted_prose(bytes: usize) -> String {
+    let mut body = String::new();
+    while body.len() < bytes {
+        body.push_str("This part, and \"this one\", go on,\nand on, as prose does. ");
+    }
+    format!(
+        "{{title: Q3, approved: true, sections: [{{heading: Only, score: 1.5, tags: [], body: {body}\n}}]}}"
+    )
+}
+
 /// A kind of reply, of about the size it is given.
 type Reply = fn(usize) -> String;
 
@@ -111,7 +124,7 @@ fn main() {
     };
     let plan = support::plan(TYPES);
     let ty = Type::Named("Report".into());
-    let kinds: [(&str, Reply); 4] = [
+    let kinds: [(&str, Reply); 5] = [
         ("valid JSON", |n| report(n, false)),
         ("dressed", |n| report(n, true)),
         ("dressed, cut off", |n| {
@@ -123,6 +136,7 @@ fn main() {
             text[..at].to_string()
         }),
         ("braces in prose", braces_then_report),
+        ("unquoted prose", unquoted_prose),
     ];
     for (kind, make) in kinds {
         let small = make(100_000);

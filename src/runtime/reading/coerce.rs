@@ -107,7 +107,7 @@ fn record(
         } else {
             let key = given
                 .keys()
-                .find(|k| field.about.names(&field.name, k))
+                .find(|k| field.about.names(&field.name, k.trim()))
                 .cloned();
             if let Some(key) = &key {
                 repairs.push(format!("key `{key}` read as `{}`", field.name));
@@ -146,15 +146,37 @@ fn truth(text: &str) -> Option<bool> {
     }
 }
 
-/// `12,111`, `$5`, `-2,000.00`, `1e3`, ` 42 ` as a number: currency signs
-/// and thousands separators dropped.
+/// `12,111`, `$5`, `-2,000.00`, `1e3`, ` 42 `, `12.111,123`, `3,5`,
+/// `1/5` as a number: currency signs dropped, and of `.` and `,` the last
+/// is the decimal mark when both are there; a comma alone separates
+/// thousands when groups of three follow it, else it is the decimal mark.
 fn number(text: &str) -> Option<f64> {
     let cleaned: String = text
         .trim()
         .chars()
-        .filter(|c| !matches!(c, ',' | '$' | '€' | '£' | '_' | ' '))
+        .filter(|c| !matches!(c, '$' | '€' | '£' | '_' | ' '))
         .collect();
-    cleaned.parse::<f64>().ok().filter(|n| n.is_finite())
+    if let Some((over, under)) = cleaned.split_once('/') {
+        let (over, under) = (number(over)?, number(under)?);
+        return (under != 0.0).then(|| over / under);
+    }
+    let plain = match (cleaned.rfind('.'), cleaned.rfind(',')) {
+        (Some(dot), Some(comma)) if comma > dot => cleaned.replace('.', "").replace(',', "."),
+        (_, Some(_)) if thousands(&cleaned) || cleaned.contains('.') => cleaned.replace(',', ""),
+        (None, Some(_)) if cleaned.matches(',').count() == 1 => cleaned.replace(',', "."),
+        (_, Some(_)) => return None,
+        _ => cleaned,
+    };
+    plain.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Whether every comma is followed by exactly three digits (`12,111`).
+fn thousands(text: &str) -> bool {
+    let whole = text.split('.').next().unwrap_or(text);
+    whole
+        .split(',')
+        .skip(1)
+        .all(|group| group.len() == 3 && group.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -178,6 +200,17 @@ mod tests {
             json!(-2000)
         );
         assert_eq!(read(json!("1e3"), &Type::Int, &none).0, json!(1000));
+        assert_eq!(
+            read(json!("12.111,123"), &Type::Float, &none).0,
+            json!(12111.123)
+        );
+        assert_eq!(read(json!("3,5"), &Type::Float, &none).0, json!(3.5));
+        assert_eq!(read(json!("1/5"), &Type::Float, &none).0, json!(0.2));
+        assert_eq!(
+            read(json!("1,2,3"), &Type::Int, &none).0,
+            json!("1,2,3"),
+            "no number"
+        );
         assert_eq!(
             read(json!("1.5"), &Type::Int, &none).0,
             json!("1.5"),

@@ -28,10 +28,20 @@ pub fn variant(
         }
         return Ok(Some(variant.to_string()));
     }
-    let mentioned: Vec<&String> = variants
-        .iter()
-        .filter(|v| names_of(v, about).any(|name| mentions(body, name)))
-        .collect();
+    let mentioned_as = |exact: bool| -> Vec<&String> {
+        variants
+            .iter()
+            .filter(|v| names_of(v, about).any(|name| mentions(body, name, exact)))
+            .collect()
+    };
+    let mut mentioned = mentioned_as(false);
+    if mentioned.len() > 1 {
+        // "TWO is one of them": `TWO` as written, `one` only in another case.
+        let exact = mentioned_as(true);
+        if exact.len() == 1 {
+            mentioned = exact;
+        }
+    }
     match mentioned.as_slice() {
         [] => Ok(None),
         [one] => {
@@ -81,11 +91,13 @@ fn names_of<'a>(
     std::iter::once(variant).chain(aliases.iter().map(String::as_str))
 }
 
-/// Whether `text` has `word` as a whole word, in any case (`One` in "the
-/// answer is one.", not in "someone").
-fn mentions(text: &str, word: &str) -> bool {
-    let lower = text.to_lowercase();
-    let word = word.to_lowercase();
+/// Whether `text` has `word` as a whole word, in any case unless `exact`
+/// (`One` in "the answer is one.", not in "someone").
+fn mentions(text: &str, word: &str, exact: bool) -> bool {
+    let (lower, word) = match exact {
+        true => (text.to_string(), word.to_string()),
+        false => (text.to_lowercase(), word.to_lowercase()),
+    };
     let is_word_char = |c: char| c.is_alphanumeric() || c == '_';
     lower.match_indices(&word).any(|(at, _)| {
         let before = lower[..at].chars().next_back();

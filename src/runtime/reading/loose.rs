@@ -112,6 +112,9 @@ impl Reader<'_> {
         match self.bytes[self.at] {
             b'{' => self.object().map(Some),
             b'[' => self.list().map(Some),
+            b'`' if self.bytes[self.at..].starts_with(b"```") => {
+                Ok(Some(Value::String(self.fenced_code())))
+            }
             b'"' | b'\'' | b'`' => Ok(Some(Value::String(self.string()))),
             b'}' | b']' | b',' | b':' => Err(()),
             _ => self.bare().map(Some),
@@ -224,21 +227,27 @@ impl Reader<'_> {
             // A key cut off is no key: its field never arrived.
             return Ok((before || self.cut.is_none()).then_some(key));
         }
+        // A bare key may hold spaces (`Some key: 1`); it ends at its colon.
         let start = self.at;
         while self
             .peek()
-            .is_some_and(|b| !(b == b':' || b.is_ascii_whitespace() || b"{}[],\"'`".contains(&b)))
+            .is_some_and(|b| !(b == b':' || b == b'\n' || b"{}[],\"'`".contains(&b)))
         {
             self.at += 1;
         }
-        if self.at == start {
+        let key = self.text[start..self.at].trim();
+        if key.is_empty() {
             return Err(());
         }
         if self.at_end() {
             return Ok(None);
         }
+        if self.bytes[self.at] != b':' {
+            // `{player_name}` in prose: not an object.
+            return Err(());
+        }
         self.fixes.insert("unquoted keys quoted");
-        Ok(Some(self.text[start..self.at].to_string()))
+        Ok(Some(key.to_string()))
     }
 
     /// A quoted string at `self.at`, its quote any of `"`, `'`, `` ` `` or
@@ -305,14 +314,42 @@ impl Reader<'_> {
         match find(rest.as_bytes(), b"\"\"\"") {
             Some(i) => {
                 self.at += i + 3;
-                rest[..i].to_string()
+                dedent(&rest[..i])
             }
             None => {
                 self.at = self.bytes.len();
                 self.at_end();
-                rest.to_string()
+                dedent(rest)
             }
         }
+    }
+
+    /// A value written as a code fence (`"code": ```ts … ```,`): its
+    /// code, without the info line, dedented.
+    fn fenced_code(&mut self) -> String {
+        self.fixes.insert("code fence read as a string");
+        self.at += 3;
+        let rest = &self.text[self.at..];
+        let closing = find(rest.as_bytes(), b"```");
+        let info = match (rest.find('\n'), closing) {
+            // ```print(1)``` on one line: no info line.
+            (Some(line), Some(end)) if end < line => 0,
+            (Some(line), _) => line,
+            (None, _) => 0,
+        };
+        let body = &rest[info..];
+        let code = match find(body.as_bytes(), b"```") {
+            Some(i) => {
+                self.at += info + i + 3;
+                &body[..i]
+            }
+            None => {
+                self.at = self.bytes.len();
+                self.at_end();
+                body
+            }
+        };
+        dedent(code)
     }
 
     /// A `\` escape at `self.at`, written into `out`; an escape JSON does
@@ -368,9 +405,17 @@ impl Reader<'_> {
     /// model left unquoted (up to the end of the line or the member).
     fn bare(&mut self) -> Result<Value, ()> {
         let start = self.at;
-        while self.peek().is_some_and(|b| !b",}]\n".contains(&b)) {
-            if self.bytes[self.at..].starts_with(b"//") || self.bytes[self.at..].starts_with(b"/*")
-            {
+        // A member's text may run on past a comma or a line's end (prose
+        // left unquoted) until what follows starts the next member.
+        let member = matches!(self.path.last(), Some(Segment::Key(_)));
+        while let Some(b) = self.peek() {
+            let rest = &self.bytes[self.at..];
+            let ends = match b {
+                b'}' | b']' => true,
+                b',' | b'\n' => !member || next_member(&rest[1..]),
+                _ => rest.starts_with(b"//") || rest.starts_with(b"/*"),
+            };
+            if ends {
                 break;
             }
             self.at += 1;
@@ -423,6 +468,59 @@ fn literal(word: &str, ended: bool) -> Option<Value> {
         }
     }
     None
+}
+
+/// Whether `rest` (after a comma or a line's end in unquoted text)
+/// starts the object's next member or ends it: blanks, then a closer, the
+/// end, or a key and its colon.
+fn next_member(rest: &[u8]) -> bool {
+    // A key is near: looking further would make long prose quadratic. A
+    // key the text ends in is one cut off.
+    let whole = rest.len() <= 256;
+    let rest = &rest[..rest.len().min(256)];
+    let start = rest
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && *b != b',')
+        .unwrap_or(rest.len());
+    let rest = &rest[start..];
+    let key_end = match rest.first() {
+        None | Some(b'}' | b']') => return true,
+        Some(b'/') => return matches!(rest.get(1), Some(b'/' | b'*')),
+        Some(&quote @ (b'"' | b'\'')) => match rest[1..].iter().position(|&b| b == quote) {
+            Some(i) => i + 2,
+            None => return whole,
+        },
+        // A bare key, spaces and all, runs to its colon on this line.
+        Some(_) => rest
+            .iter()
+            .position(|b| b":\n{}[],\"'`".contains(b))
+            .unwrap_or(rest.len()),
+    };
+    let after = &rest[key_end..];
+    match after.iter().position(|b| *b != b' ' && *b != b'\t') {
+        Some(i) => key_end > 0 && after[i] == b':',
+        None => whole,
+    }
+}
+
+/// A block of text without its first line break, its trailing blank line
+/// and the indentation all its lines share (`"""` strings, code fences).
+fn dedent(text: &str) -> String {
+    if !text.contains('\n') {
+        return text.to_string();
+    }
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let text = text.trim_end();
+    let indent = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    text.lines()
+        .map(|line| line.get(indent..).unwrap_or(line.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -162,6 +162,9 @@ fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Cand
             Err(stop) => at = stop,
         }
     }
+    if let Some(list) = one_list(&found, ty) {
+        found.push(list);
+    }
     for (body, repairs) in places.scalars() {
         let (value, bare) = match serde_json::from_str::<Value>(body) {
             Ok(value) => (value, false),
@@ -176,6 +179,31 @@ fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Cand
         });
     }
     found
+}
+
+/// Several objects in a reply for a list type, as one list of them: a
+/// model that answers item by item (`{…} and {…}`).
+fn one_list(found: &[Candidate], ty: &Type) -> Option<Candidate> {
+    if !matches!(ty.unwrap_optional(), Type::List(_)) {
+        return None;
+    }
+    let objects: Vec<&Candidate> = found.iter().filter(|c| c.value.is_object()).collect();
+    if objects.len() < 2 {
+        return None;
+    }
+    let mut repairs: Vec<String> = Vec::new();
+    for repair in objects.iter().flat_map(|c| &c.repairs) {
+        if !repairs.contains(repair) {
+            repairs.push(repair.clone());
+        }
+    }
+    repairs.push(format!("{} values read as one list", objects.len()));
+    Some(Candidate {
+        value: Value::Array(objects.iter().map(|c| c.value.clone()).collect()),
+        repairs,
+        cut: objects.iter().any(|c| c.cut),
+        bare: false,
+    })
 }
 
 /// A type whose value a bare word can be (`12,111` for an `int`, `yes`
