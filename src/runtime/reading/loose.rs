@@ -124,26 +124,9 @@ impl Reader<'_> {
     fn object(&mut self) -> Result<Value, ()> {
         self.at += 1;
         let mut fields = Map::new();
-        let mut after_member = false;
         let mut comma = false;
-        loop {
-            self.skip_trivia();
-            if self.at_end() {
-                break;
-            }
-            match self.bytes[self.at] {
-                b'}' | b']' => {
-                    self.close(b'}', comma);
-                    break;
-                }
-                b',' => {
-                    self.at += 1;
-                    comma = true;
-                    continue;
-                }
-                _ => {}
-            }
-            if after_member && !comma {
+        while self.member_starts(b'}', &mut comma) {
+            if !fields.is_empty() && !comma {
                 self.fixes.insert("missing comma added");
             }
             let Some(key) = self.key()? else { break };
@@ -164,7 +147,6 @@ impl Reader<'_> {
                 // The text ended before the value: the field never arrived.
                 None => break,
             };
-            after_member = true;
             comma = false;
         }
         Ok(Value::Object(fields))
@@ -174,23 +156,7 @@ impl Reader<'_> {
         self.at += 1;
         let mut items = Vec::new();
         let mut comma = false;
-        loop {
-            self.skip_trivia();
-            if self.at_end() {
-                break;
-            }
-            match self.bytes[self.at] {
-                b']' | b'}' => {
-                    self.close(b']', comma);
-                    break;
-                }
-                b',' => {
-                    self.at += 1;
-                    comma = true;
-                    continue;
-                }
-                _ => {}
-            }
+        while self.member_starts(b']', &mut comma) {
             if !items.is_empty() && !comma {
                 self.fixes.insert("missing comma added");
             }
@@ -204,6 +170,29 @@ impl Reader<'_> {
             comma = false;
         }
         Ok(Value::Array(items))
+    }
+
+    /// Whether another member of an object or list starts here, after
+    /// blanks and commas (`comma`: one came since the last member); at
+    /// the text's end or a closer, no.
+    fn member_starts(&mut self, closer: u8, comma: &mut bool) -> bool {
+        loop {
+            self.skip_trivia();
+            if self.at_end() {
+                return false;
+            }
+            match self.bytes[self.at] {
+                b'}' | b']' => {
+                    self.close(closer, *comma);
+                    return false;
+                }
+                b',' => {
+                    self.at += 1;
+                    *comma = true;
+                }
+                _ => return true,
+            }
+        }
     }
 
     /// Ends an object or a list at its closer; a closer of the other kind
