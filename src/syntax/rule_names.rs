@@ -135,6 +135,7 @@ pub(super) fn phrase(rule: Rule) -> Option<&'static str> {
         Rule::type_decl => "`type`",
         Rule::field_decl => "a field (`name: type`)",
         Rule::alias => "an alias (`alias \"name\"`)",
+        Rule::alias_missing => "an alias without its name",
         Rule::enum_decl => "`enum`",
         Rule::variant => "an enum variant",
         Rule::model_decl => "`model`",

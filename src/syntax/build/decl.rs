@@ -123,7 +123,8 @@ fn field(ctx: &mut Ctx<'_>, pair: Pair<'_, Rule>) -> Option<FieldDecl> {
     })
 }
 
-/// The `alias "k"` clauses of a field or a variant.
+/// The `alias "k"` clauses of a field or a variant; one without its
+/// string is reported.
 fn aliases<'i>(
     ctx: &mut Ctx<'_>,
     clauses: impl Iterator<Item = Pair<'i, Rule>>,
@@ -131,6 +132,12 @@ fn aliases<'i>(
     clauses
         .filter_map(|clause| {
             let span = ctx.span(&clause);
+            if clause.as_rule() == Rule::alias_missing {
+                let word = kids(&clause).nth(1).map(|w| w.as_str().to_string());
+                ctx.errors
+                    .push(SyntaxError::AliasWithoutName { span, word });
+                return None;
+            }
             let mut parts = kids(&clause);
             parts.next(); // `alias`
             plain_string(ctx, parts.next(), span, "an alias")

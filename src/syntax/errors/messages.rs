@@ -119,6 +119,17 @@ impl SyntaxError {
                        use `let` for a computed value",
                     )
             }
+            SyntaxError::AliasWithoutName { span, word } => {
+                let diagnostic = d("`alias` needs the name in quotes".to_string());
+                match word {
+                    Some(word) => diagnostic
+                        .primary(*span, "the name is not quoted")
+                        .help(format!("write `alias \"{word}\"`")),
+                    None => diagnostic
+                        .primary(*span, "expected a string after `alias`")
+                        .help("write `alias \"name\"`; a member named `alias` needs a comma or a `:` after it"),
+                }
+            }
             SyntaxError::NotADefault { span } => d(
                 "this clause cannot be a workflow default".to_string()
             )

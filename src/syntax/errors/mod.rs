@@ -219,6 +219,9 @@ pub(super) enum SyntaxError {
     BadAction { span: Span },
     /// `default check … else …`
     NotADefault { span: Span },
+    /// `level: int alias rank`: an alias is a string (`word`: the one
+    /// written unquoted, if any)
+    AliasWithoutName { span: Span, word: Option<String> },
     /// `import "{{ x }}.spes"`
     TemplateNotAllowed { span: Span, what: &'static str },
     /// `{% end %}` or `{% else %}` with nothing open
