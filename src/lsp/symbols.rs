@@ -3,7 +3,7 @@
 //! top-level declaration), with what hover shows of it.
 
 use crate::source::Span;
-use crate::syntax::ast::{Doc, Expr, ExprKind, File, Item, Stmt};
+use crate::syntax::ast::{Doc, Expr, ExprKind, File, Ident, Item, Stmt};
 use crate::syntax::dump;
 
 /// A declaration: its name's span, a one-line signature and its doc.
@@ -87,6 +87,24 @@ fn doc(doc: &Option<Doc>) -> Option<String> {
     doc.as_ref().map(|d| d.text.clone())
 }
 
+/// A declaration's doc, then a line per documented field or variant.
+fn with_members<'a>(
+    doc: Option<String>,
+    members: impl Iterator<Item = (&'a Ident, &'a Option<Doc>)>,
+) -> Option<String> {
+    let lines: Vec<String> = members
+        .filter_map(|(name, d)| {
+            let text = d.as_ref()?.text.split_whitespace().collect::<Vec<_>>();
+            Some(format!("- `{}`: {}", name.name, text.join(" ")))
+        })
+        .collect();
+    match (doc, lines.is_empty()) {
+        (doc, true) => doc,
+        (None, false) => Some(lines.join("\n")),
+        (Some(doc), false) => Some(format!("{doc}\n\n{}", lines.join("\n"))),
+    }
+}
+
 /// A top-level declaration as a symbol.
 fn declaration(item: &Item) -> Option<Symbol> {
     let (name, signature, documented) = match item {
@@ -95,21 +113,34 @@ fn declaration(item: &Item) -> Option<Symbol> {
             let fields: Vec<String> = t
                 .fields
                 .iter()
-                .map(|f| format!("{}: {}", f.name.name, dump::ty(&f.ty)))
+                .map(|f| {
+                    format!(
+                        "{}: {}{}",
+                        f.name.name,
+                        dump::ty(&f.ty),
+                        dump::aliases(&f.aliases)
+                    )
+                })
                 .collect();
-            (
-                &t.name,
-                format!("type {} {{ {} }}", t.name.name, fields.join(", ")),
-                &t.doc,
-            )
+            let described = t.fields.iter().map(|f| (&f.name, &f.doc));
+            return Some(Symbol {
+                span: t.name.span,
+                signature: format!("type {} {{ {} }}", t.name.name, fields.join(", ")),
+                doc: with_members(doc(&t.doc), described),
+            });
         }
         Item::Enum(e) => {
-            let variants: Vec<&str> = e.variants.iter().map(|v| v.name.name.as_str()).collect();
-            (
-                &e.name,
-                format!("enum {} {{ {} }}", e.name.name, variants.join(", ")),
-                &e.doc,
-            )
+            let variants: Vec<String> = e
+                .variants
+                .iter()
+                .map(|v| format!("{}{}", v.name.name, dump::aliases(&v.aliases)))
+                .collect();
+            let described = e.variants.iter().map(|v| (&v.name, &v.doc));
+            return Some(Symbol {
+                span: e.name.span,
+                signature: format!("enum {} {{ {} }}", e.name.name, variants.join(", ")),
+                doc: with_members(doc(&e.doc), described),
+            });
         }
         Item::Model(m) => (&m.name, format!("model {}", m.name.name), &m.doc),
         Item::Retry(r) => (&r.name, format!("retry {}", r.name.name), &r.doc),
@@ -221,5 +252,28 @@ mod tests {
             .signature
             .starts_with("topic: string"));
         assert_eq!(at("prompt", 0), None);
+    }
+
+    #[test]
+    fn a_type_shows_its_aliases_and_what_its_members_say() {
+        let text = "/// Graded work.\ntype Grade {\n  /// Out of ten.\n  score: int alias \"mark\"\n  note: string\n}\nenum Level { low alias \"easy\", high }\n";
+        let parsed = crate::syntax::parse(FileId(0), text);
+        let hover = |needle: &str| {
+            let offset = text.find(needle).unwrap() + 1;
+            find(&parsed.file, text, offset).unwrap()
+        };
+        let grade = hover("Grade {");
+        assert_eq!(
+            grade.signature,
+            "type Grade { score: int alias \"mark\", note: string }"
+        );
+        assert_eq!(
+            grade.doc.as_deref(),
+            Some("Graded work.\n\n- `score`: Out of ten.")
+        );
+        assert_eq!(
+            hover("Level {").signature,
+            "enum Level { low alias \"easy\", high }"
+        );
     }
 }

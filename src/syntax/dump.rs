@@ -374,7 +374,7 @@ impl Dumper {
 }
 
 /// ` alias "a" alias "b"`, or nothing.
-fn aliases(aliases: &[PlainString]) -> String {
+pub fn aliases(aliases: &[PlainString]) -> String {
     aliases
         .iter()
         .map(|a| format!(" alias {:?}", a.value))
