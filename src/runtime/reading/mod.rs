@@ -218,7 +218,8 @@ fn wants_scalar(ty: &Type, types: &Types) -> bool {
 }
 
 /// The candidate that fits with the fewest repairs, then the most fields
-/// matched; of equals, the last, saying so when they differ. When none
+/// matched, then one that is complete; of equals, the last, saying so when
+/// they differ. When none
 /// fits, the error is that of the candidate closest to the type.
 fn best_fit(found: Vec<Candidate>, ty: &Type, types: &Types) -> Result<Reading, String> {
     let mut fitting: Vec<(Reading, usize)> = Vec::new();
@@ -235,7 +236,11 @@ fn best_fit(found: Vec<Candidate>, ty: &Type, types: &Types) -> Result<Reading, 
             (Err(_), _) => {}
         }
     }
-    let rank = |(reading, matched): &(Reading, usize)| (Reverse(reading.repairs.len()), *matched);
+    // Between equals, a complete value before one cut off, then the last.
+    let rank = |(reading, matched): &(Reading, usize)| {
+        let complete = !reading.repairs.iter().any(|r| r == TRUNCATED);
+        (Reverse(reading.repairs.len()), *matched, complete)
+    };
     let Some(best) = fitting.iter().map(rank).max() else {
         return Err(closest.map_or_else(
             || "the reply is not valid JSON and holds none".to_string(),

@@ -292,3 +292,14 @@ fn a_reply_still_arriving_is_read_as_far_as_it_has_come() {
     let text = partial("Dear", &Type::String, &types()).expect("text");
     assert_eq!(text.value, json!("Dear"));
 }
+
+#[test]
+fn of_equals_a_complete_value_wins_over_one_cut_off() {
+    // The complete one needs a fence stripped, the cut one is cut: one
+    // repair each, the same fields.
+    let (value, repairs) = readable(
+        "```json\n{\"name\": \"Ada\"}\n```{\"name\": \"Grace\"",
+        &named("Person"),
+    );
+    assert_eq!(value["name"], "Ada", "{repairs:?}");
+}
