@@ -94,18 +94,7 @@ pub fn partial(text: &str, ty: &Type, types: &Types) -> Option<Partial> {
             fields: BTreeMap::new(),
         });
     }
-    let mut last = None;
-    let mut at = 0;
-    while let Some(offset) = text[at..].find(['{', '[']) {
-        match loose::read_at(text, at + offset) {
-            Ok(read) => {
-                at = read.end;
-                last = Some(read);
-            }
-            Err(stop) => at = stop,
-        }
-    }
-    let read = last?;
+    let (_, read) = values(text).pop()?;
     let value = coerce::coerce(read.value, ty, types, &mut Vec::new());
     let arriving = match read.cut.as_deref() {
         Some([loose::Segment::Key(key), ..]) => Some(key.as_str()),
@@ -138,30 +127,23 @@ struct Candidate {
     bare: bool,
 }
 
-/// Every value the text may mean, in the order they appear: each
-/// object or list in it (inside a fence or not), each fence's scalar, and,
-/// for a scalar type, the text itself. One pass: a value's inside is not
-/// searched again, so the search is linear in the text.
+/// Every value the text may mean: each object or list in it (inside a
+/// fence or not, [`values`]), several objects as one list for a list type,
+/// each fence's scalar, and, for a scalar type, the text itself.
 fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Candidate> {
-    let mut found = Vec::new();
-    let mut at = 0;
-    while let Some(offset) = text[at..].find(['{', '[']) {
-        let start = at + offset;
-        match loose::read_at(text, start) {
-            Ok(read) => {
-                let mut repairs = places.context(start, read.end);
-                repairs.extend(read.fixes.iter().map(|fix| fix.to_string()));
-                found.push(Candidate {
-                    value: read.value,
-                    repairs,
-                    cut: read.cut.is_some(),
-                    bare: false,
-                });
-                at = read.end;
+    let mut found: Vec<Candidate> = values(text)
+        .into_iter()
+        .map(|(start, read)| {
+            let mut repairs = places.context(start, read.end);
+            repairs.extend(read.fixes.iter().map(|fix| fix.to_string()));
+            Candidate {
+                value: read.value,
+                repairs,
+                cut: read.cut.is_some(),
+                bare: false,
             }
-            Err(stop) => at = stop,
-        }
-    }
+        })
+        .collect();
     if let Some(list) = one_list(&found, ty) {
         found.push(list);
     }
@@ -177,6 +159,25 @@ fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Cand
             cut: false,
             bare,
         });
+    }
+    found
+}
+
+/// Each object or list in the text, where it starts, in order. One pass:
+/// a value's inside is not searched again, and a failed start resumes the
+/// search where it stopped, so the search is linear in the text.
+fn values(text: &str) -> Vec<(usize, loose::Loose)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(offset) = text[at..].find(['{', '[']) {
+        let start = at + offset;
+        match loose::read_at(text, start) {
+            Ok(read) => {
+                at = read.end;
+                found.push((start, read));
+            }
+            Err(stop) => at = stop,
+        }
     }
     found
 }
