@@ -100,7 +100,11 @@ fn random_type(rng: &mut Rng, types: &mut Types, depth: usize) -> Type {
             Type::Named(name)
         }
         5 | 6 => Type::List(Box::new(random_type(rng, types, depth + 1))),
-        7 => Type::Optional(Box::new(random_type(rng, types, depth + 1))),
+        // `T??` is no type: the language has one `?`.
+        7 => match random_type(rng, types, depth + 1) {
+            optional @ Type::Optional(_) => optional,
+            inner => Type::Optional(Box::new(inner)),
+        },
         8 => Type::Map(Box::new(random_type(rng, types, depth + 1))),
         _ => {
             let name = format!("R{}", types.0.len());
