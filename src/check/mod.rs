@@ -22,6 +22,7 @@ mod graph;
 pub(crate) mod policy;
 mod problems;
 pub(crate) mod program;
+pub(crate) mod settings;
 mod tests_blocks;
 pub mod types;
 mod workflow;

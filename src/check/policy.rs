@@ -8,8 +8,8 @@
 
 use super::checked::NodeKind;
 use super::checked::{AgentFacts, StepPolicy};
-use super::config::duration_ms;
 use super::decls::DeclKind;
+use super::settings::duration_ms;
 use super::Checker;
 use crate::lang::policy::{defaults, RetryPolicy};
 use crate::source::FileId;
@@ -135,13 +135,13 @@ impl<'a> Checker<'a> {
                 Some(decl) => match decl.kind {
                     DeclKind::Retry(r) => RetryPolicy {
                         policy: Some(name.name.clone()),
-                        ..super::config::retry_of(&r.settings, tries_once)
+                        ..super::settings::retry_of(&r.settings, tries_once)
                     },
                     _ => RetryPolicy::built_in(tries_once),
                 },
                 None => RetryPolicy::built_in(tries_once),
             },
-            Some(RetryRef::Inline(settings, _)) => super::config::retry_of(settings, tries_once),
+            Some(RetryRef::Inline(settings, _)) => super::settings::retry_of(settings, tries_once),
             None => RetryPolicy::built_in(tries_once),
         };
         let written_timeout = chosen.timeout().and_then(duration_ms);
@@ -194,7 +194,7 @@ impl<'a> Checker<'a> {
         let DeclKind::Agent(a) = decl.kind else {
             return None;
         };
-        let chain = match &super::config::find(&a.settings, "model")?.value {
+        let chain = match &super::settings::find(&a.settings, "model")?.value {
             SettingValue::Chain(chain) => chain.clone(),
             SettingValue::Expr(Expr {
                 kind: ExprKind::Name(n),

@@ -59,7 +59,7 @@ impl<'c, 'a> Body<'c, 'a> {
             .deadline()
             .filter(|_| facts.policy.deadline_ms.is_some());
         let workflow_deadline = self.workflow.settings.iter().find_map(|s| match &s.kind {
-            WorkflowSettingKind::Deadline(e) => config::duration_ms(e).map(|ms| (e, ms)),
+            WorkflowSettingKind::Deadline(e) => settings::duration_ms(e).map(|ms| (e, ms)),
             _ => None,
         });
         let Some((deadline, deadline_ms)) = step_deadline

@@ -13,7 +13,6 @@ use std::rc::Rc;
 
 use super::checked::NodeKind;
 use super::checked::{CheckedWorkflow, Resolution, StepFacts};
-use super::config;
 use super::decls::DeclKind;
 use super::graph::{self, CallGraph};
 use super::policy;
@@ -21,6 +20,7 @@ use super::problems::{
     CallProblem, Callee, ConfigProblem, Expected, ExprProblem, FlowProblem, NameProblem, Problem,
     StepProblem,
 };
+use super::settings;
 use super::types::{self, RecordTy, Ty};
 use super::Checker;
 use crate::source::{FileId, Span};
@@ -229,7 +229,7 @@ impl<'c, 'a> Body<'c, 'a> {
     pub fn duration_literal(&mut self, e: &'a Expr, key: &str) -> Option<u64> {
         let ty = self.expr(e, Some(&Ty::Duration));
         self.expect_fits(&ty, &Ty::Duration, e, None);
-        let ms = config::duration_ms(e);
+        let ms = settings::duration_ms(e);
         if ms.is_none() && ty.fits(&Ty::Duration) && !ty.is_error() {
             self.report(ConfigProblem::Computed {
                 at: e.span,

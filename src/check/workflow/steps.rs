@@ -179,7 +179,7 @@ impl<'c, 'a> Body<'c, 'a> {
         let Some(value @ SettingValue::Expr(e)) = block.get("inherit") else {
             return;
         };
-        if config::names_value(value).is_none() {
+        if settings::names_value(value).is_none() {
             let ty = self.expr(e, Some(&Ty::list(Ty::String)));
             self.expect_fits(&ty, &Ty::list(Ty::String), e, None);
             if ty.fits(&Ty::list(Ty::String)) && !ty.is_error() {

@@ -322,14 +322,14 @@ fn exec(lowering: &mut Lowering<'_, '_>, settings: &[ast::Setting]) -> Exec {
         inherit: settings
             .iter()
             .find(|s| s.key.name == "inherit")
-            .and_then(|s| crate::check::config::names_value(&s.value))
+            .and_then(|s| crate::check::settings::names_value(&s.value))
             .unwrap_or_default(),
         cwd: setting(lowering, settings, "cwd"),
         timeout_ms: settings
             .iter()
             .find(|s| s.key.name == "timeout")
             .and_then(|s| match &s.value {
-                SettingValue::Expr(e) => crate::check::config::duration_ms(e),
+                SettingValue::Expr(e) => crate::check::settings::duration_ms(e),
                 _ => None,
             }),
     }
@@ -339,7 +339,7 @@ fn fetch(lowering: &mut Lowering<'_, '_>, settings: &[ast::Setting]) -> Fetch {
     let method = settings
         .iter()
         .find(|s| s.key.name == "method")
-        .and_then(|s| crate::check::config::text_value(&s.value))
+        .and_then(|s| crate::check::settings::text_value(&s.value))
         .map_or_else(|| "GET".to_string(), |m| m.to_uppercase());
     Fetch {
         url: setting(lowering, settings, "url").unwrap_or(Expr::Const("".into())),
