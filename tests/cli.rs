@@ -4,25 +4,16 @@
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use support::binary::{command, stderr, stdout};
+
 /// Runs `spesc` in the crate root with `args`.
 fn spesc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spesc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spesc runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    support::binary::spesc(Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
 
 #[test]
@@ -227,12 +218,10 @@ fn graph_draws_mermaid_or_dot() {
 /// Runs `spesc` in a fresh folder (run records go under `.spes/`), with
 /// `args` naming files in the crate by absolute path.
 fn spesc_elsewhere(name: &str, args: &[&str]) -> (Output, std::path::PathBuf) {
+    // Kept between calls: a test's later commands read what earlier ones wrote.
     let dir = std::env::temp_dir().join(format!("spesc-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp folder");
-    let output = Command::new(env!("CARGO_BIN_EXE_spesc"))
-        .args(args)
-        .current_dir(&dir)
-        .env("NO_COLOR", "1")
+    let output = command(&dir, args)
         .env_remove("OPENAI_API_KEY")
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("GEMINI_API_KEY")

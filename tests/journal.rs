@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::journal::{folder, kill, show, spesc, start, stderr, TWO_STEPS};
+use support::binary::{folder, kill, spesc, start, stderr};
+use support::journal::{show, TWO_STEPS};
 use support::{Answer, Server};
 
 /// A completion whose text is `text`.

@@ -12,7 +12,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use support::journal::{folder, show, spesc, stderr, TWO_STEPS};
+use support::binary::{folder, spesc, stderr};
+use support::journal::{show, TWO_STEPS};
 
 /// Marks the last run `running`, owned by `pid` as `stamp` names it.
 fn owned_by(dir: &Path, pid: u32, stamp: &str) {

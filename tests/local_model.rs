@@ -7,11 +7,14 @@
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+use support::binary::{folder, spesc};
 
 const SERVER: &str = "127.0.0.1:8089";
 const NEEDS_SERVER: &str = "needs the local model: scripts/local-model.sh start";
@@ -37,22 +40,6 @@ fn require_server() {
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/local_model.spes")
-}
-
-/// A fresh folder for run records and recordings.
-fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spesc-local-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn spesc(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spesc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spesc runs")
 }
 
 /// The result of a successful run: a `Note` with a headline and a tone.

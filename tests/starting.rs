@@ -5,34 +5,20 @@
 // A test fails by panicking; `expect` says where and why.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn spesc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spesc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spesc runs")
-}
+use std::path::Path;
+
+use support::binary::{folder, spesc};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A fresh, empty folder for one test.
-fn fresh(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spesc-start-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp folder");
-    dir
-}
-
 #[test]
 fn init_makes_a_project_that_checks_runs_and_tests_as_is() {
-    let dir = fresh("init");
-    let made = spesc_in(&dir, &["init", "my-flow"]);
+    let dir = folder("init");
+    let made = spesc(&dir, &["init", "my-flow"]);
     assert_eq!(made.status.code(), Some(0), "{}", text(&made.stderr));
     let project = dir.join("my-flow");
     for file in ["flow.spes", "components/house-style.md", ".gitignore"] {
@@ -42,12 +28,12 @@ fn init_makes_a_project_that_checks_runs_and_tests_as_is() {
     assert!(ignored.lines().any(|l| l == ".spes/"), "{ignored}");
     assert!(text(&made.stderr).contains("cd my-flow"));
 
-    let check = spesc_in(&project, &["check", "flow.spes"]);
+    let check = spesc(&project, &["check", "flow.spes"]);
     assert_eq!(
         text(&check.stderr),
         "checked 1 file: no errors, 0 warnings\n"
     );
-    let run = spesc_in(
+    let run = spesc(
         &project,
         &["run", "flow.spes", "--input", "topic=green tea"],
     );
@@ -57,14 +43,14 @@ fn init_makes_a_project_that_checks_runs_and_tests_as_is() {
         result["title"].as_str().unwrap().contains("green tea"),
         "the mock's reply shows the input reaching the prompt: {result}"
     );
-    let test = spesc_in(&project, &["test", "flow.spes"]);
+    let test = spesc(&project, &["test", "flow.spes"]);
     assert_eq!(test.status.code(), Some(0), "{}", text(&test.stdout));
     assert!(text(&test.stdout).ends_with("1 passed, 0 failed\n"));
 
     // A second `init` over it refuses, and changes nothing.
     let before = std::fs::read_to_string(project.join("flow.spes")).unwrap();
     std::fs::write(project.join("flow.spes"), "// mine\n").unwrap();
-    let again = spesc_in(&project, &["init"]);
+    let again = spesc(&project, &["init"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(
         text(&again.stderr).contains("not overwriting what is there: flow.spes"),
@@ -80,13 +66,13 @@ fn init_makes_a_project_that_checks_runs_and_tests_as_is() {
 
 #[test]
 fn completions_and_the_man_page_come_from_the_cli_definition() {
-    let dir = fresh("generated");
+    let dir = folder("generated");
     for (shell, marker) in [
         ("bash", "complete -F"),
         ("zsh", "#compdef spesc"),
         ("fish", "complete -c spesc"),
     ] {
-        let out = spesc_in(&dir, &["completions", shell]);
+        let out = spesc(&dir, &["completions", shell]);
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let script = text(&out.stdout);
         assert!(script.contains(marker), "{shell}: {script}");
@@ -96,10 +82,10 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
             "{shell}"
         );
     }
-    let bad = spesc_in(&dir, &["completions", "tcsh"]);
+    let bad = spesc(&dir, &["completions", "tcsh"]);
     assert_eq!(bad.status.code(), Some(2));
 
-    let man = spesc_in(&dir, &["manpage"]);
+    let man = spesc(&dir, &["manpage"]);
     assert_eq!(man.status.code(), Some(0));
     let page = text(&man.stdout);
     assert!(page.starts_with(".ie"), "roff: {page}");
@@ -111,7 +97,7 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
 
 #[test]
 fn run_on_a_folder_of_several_files_refuses_and_lists_them() {
-    let dir = fresh("several");
+    let dir = folder("several");
     for name in ["a.spes", "b.spes"] {
         std::fs::write(
             dir.join(name),
@@ -119,7 +105,7 @@ fn run_on_a_folder_of_several_files_refuses_and_lists_them() {
         )
         .unwrap();
     }
-    let out = spesc_in(&dir, &["run", "."]);
+    let out = spesc(&dir, &["run", "."]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
@@ -127,16 +113,16 @@ fn run_on_a_folder_of_several_files_refuses_and_lists_them() {
     );
     assert!(out.stdout.is_empty());
     std::fs::remove_file(dir.join("b.spes")).unwrap();
-    let one = spesc_in(&dir, &["run", "."]);
+    let one = spesc(&dir, &["run", "."]);
     assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
 }
 
 #[test]
 fn test_says_when_there_are_no_tests() {
-    let dir = fresh("no-tests");
+    let dir = folder("no-tests");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let hello = root.join("examples/hello.spes");
-    let none = spesc_in(&dir, &["test", hello.to_str().unwrap()]);
+    let none = spesc(&dir, &["test", hello.to_str().unwrap()]);
     assert_eq!(none.status.code(), Some(1), "no tests is not a pass");
     assert!(
         text(&none.stderr).starts_with("error: no `test` blocks in "),
@@ -144,7 +130,7 @@ fn test_says_when_there_are_no_tests() {
         text(&none.stderr)
     );
     let router = root.join("examples/tested_router.spes");
-    let some = spesc_in(
+    let some = spesc(
         &dir,
         &["test", hello.to_str().unwrap(), router.to_str().unwrap()],
     );

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod journal;
 pub mod run;
 pub mod spec;
