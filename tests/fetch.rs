@@ -159,6 +159,29 @@ workflow w(url: string) -> Pet {
     );
 }
 
+#[test]
+fn a_json_step_takes_a_json_body_as_json_and_any_other_as_text() {
+    let server = Server::start(vec![
+        reply(200, r#"{"pets": ["Rex"]}"#),
+        reply(200, "<html>{not json}</html>"),
+    ]);
+    let text = "workflow w(url: string) -> json {
+  step data: json = fetch { url = url }
+  step page: json = fetch { url = url  after = [data] }
+  return [data, page]
+}";
+    let record = run_text(
+        text,
+        "w",
+        json!({ "url": server.url }),
+        RunOptions::default(),
+    );
+    assert_eq!(
+        output(&record),
+        &json!([{"pets": ["Rex"]}, "<html>{not json}</html>"])
+    );
+}
+
 fn get(url: &str, reach: Reach) -> RunRecord {
     let options = RunOptions {
         reach: Arc::new(reach),

@@ -74,7 +74,7 @@ pub struct StepRecord {
     /// The model that answered (LLM steps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// What lenient parsing fixed in the reply.
+    /// What reading the step's text as its type repaired (`runtime::reading`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repairs: Vec<String>,
     /// Why each earlier attempt was rejected (fed back to the model when

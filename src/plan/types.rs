@@ -83,11 +83,6 @@ impl Types {
         }
     }
 
-    /// The variants of the enum a type names, if it is one (through `?`).
-    pub fn variants(&self, ty: &Type) -> Option<&[String]> {
-        self.enumeration(ty).map(|(variants, _)| variants)
-    }
-
     /// The enum a type names (through `?`): its variants and what they
     /// say of themselves.
     pub fn enumeration(&self, ty: &Type) -> Option<(&[String], &BTreeMap<String, About>)> {

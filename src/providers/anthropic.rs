@@ -1,7 +1,7 @@
 //! The Anthropic provider: the Messages API (`POST {base_url}/v1/messages`,
 //! `x-api-key`, `anthropic-version`), the system prompt in its own field.
 //! It has no schema-enforced output: typed replies rely on the prompt and
-//! the lenient parser.
+//! on reading the reply as its type (`runtime::reading`).
 
 use crate::lang::model::Model;
 use serde_json::{json, Value};

@@ -25,9 +25,8 @@ pub struct Raw {
 /// Sends `request` and reads the whole answer, at most `limit` bytes of
 /// it. With `idle`, the answer's head and every chunk of its body must
 /// come within that time: a stream that stalls fails with a timeout
-/// instead of hanging.
-/// Sends `request` and reads the whole answer; `on_chunk` sees each piece
-/// of the body as it arrives (a streamed reply, shown while it streams).
+/// instead of hanging. `on_chunk` sees each piece of the body as it
+/// arrives (a streamed reply, shown while it streams).
 pub async fn send(
     client: &reqwest::Client,
     request: &Request,

@@ -17,7 +17,8 @@ impl Provider for OpenAi {
     /// System and user messages, the options the model sets, `stream` with
     /// usage in the last event, and the reply's JSON schema as
     /// `response_format` when asked for (OpenAI enforces object schemas
-    /// only; other types rely on the prompt and the lenient parser).
+    /// only; other types rely on the prompt and on reading the reply as
+    /// its type).
     fn request(&self, config: &Model, prompt: &Prompt, key: Option<String>) -> Request {
         let mut body = json!({"model": config.model, "messages": chat_messages(prompt)});
         if let Some(t) = config.temperature {

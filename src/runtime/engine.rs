@@ -43,7 +43,7 @@ pub struct Engine<'p> {
     retried: RefCell<HashMap<String, Vec<String>>>,
     /// The repairs an `exec`'s output or a `fetch`'s body needed to be read
     /// as its step's type, by step (a model's are in its answer).
-    pub read_repairs: RefCell<HashMap<String, Vec<String>>>,
+    pub(super) read_repairs: RefCell<HashMap<String, Vec<String>>>,
 }
 
 /// How a statement ended.

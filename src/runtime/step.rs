@@ -22,10 +22,11 @@ use crate::plan::instance::{call_prefix, plan_id};
 use crate::plan::types::Type;
 use crate::plan::{Action, Node, Policy};
 
-/// Whether a step's type is the command's own result (or any value).
-fn is_exec_result(ty: &Type) -> bool {
+/// Whether a step's type takes an action's value as it is: any value, or
+/// (for `exec`) the command's own result.
+fn takes_as_is(ty: &Type) -> bool {
     matches!(ty.unwrap_optional(), Type::Json)
-        || *ty.unwrap_optional() == Type::Named("ExecResult".into())
+        || matches!(ty.unwrap_optional(), Type::Named(name) if name == "ExecResult")
 }
 
 /// What the attempts of a step gave.
@@ -232,20 +233,26 @@ impl<'p> Engine<'p> {
         Err(Fault::Error(last))
     }
 
-    /// An action's value as its step's type: a `fetch`'s body or, unless
-    /// the step is an `ExecResult`, an `exec`'s output is read as that type
-    /// the way a model's reply is (a command that failed has no output to
-    /// read); any other value is taken as it is.
+    /// An action's value as its step's type: a `fetch`'s body or an
+    /// `exec`'s output is read as that type the way a model's reply is (a
+    /// command that failed has no output to read). A `json` step takes a
+    /// body as JSON when it is JSON, else as text, and a command's result
+    /// as it is, like an `ExecResult` step; other actions' values are
+    /// taken as they are.
     fn read_output(
         &self,
         node: &Node,
         value: Value,
         ty: &Type,
     ) -> Result<(Value, Vec<String>), String> {
-        let text = match (&node.action, &value) {
-            (Action::Fetch(_), Value::String(body)) if *ty != Type::Json => body,
-            (Action::Exec(_), Value::Object(result)) if !is_exec_result(ty) => {
-                let code = result.get("code").and_then(Value::as_i64).unwrap_or(0);
+        let text = match (&node.action, value) {
+            (Action::Fetch(_), Value::String(body)) if takes_as_is(ty) => {
+                let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                return Ok((value, Vec::new()));
+            }
+            (Action::Fetch(_), Value::String(body)) => body,
+            (Action::Exec(_), Value::Object(result)) if !takes_as_is(ty) => {
+                let code = result.get("code").and_then(Value::as_i64).unwrap_or(-1);
                 if code != 0 {
                     let stderr = result.get("stderr").and_then(Value::as_str).unwrap_or("");
                     return Err(format!(
@@ -254,13 +261,13 @@ impl<'p> Engine<'p> {
                     ));
                 }
                 match result.get("stdout") {
-                    Some(Value::String(stdout)) => stdout,
-                    _ => return Ok((value, Vec::new())),
+                    Some(Value::String(stdout)) => stdout.clone(),
+                    _ => String::new(),
                 }
             }
-            _ => return Ok((value, Vec::new())),
+            (_, value) => return Ok((value, Vec::new())),
         };
-        let reading = super::reading::read(text, ty, &self.plan.types)?;
+        let reading = super::reading::read(&text, ty, &self.plan.types)?;
         Ok((reading.value, reading.repairs))
     }
 
@@ -288,7 +295,7 @@ impl<'p> Engine<'p> {
                 }
             }
             Action::Exec(exec) => self.exec(exec, env, None).await,
-            Action::Fetch(fetch) => self.fetch(fetch, env, ty).await,
+            Action::Fetch(fetch) => self.fetch(fetch, env).await,
             Action::Ask(ask) => self.ask(ask, env, id, ty).await,
             Action::Llm(_) | Action::Let { .. } | Action::Loop(_) => {
                 Err(Fault::Error(format!("`{id}` is not an action")))

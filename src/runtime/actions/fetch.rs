@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::lang::policy::ErrorClass;
 use crate::lang::value::render;
-use crate::plan::types::Type;
 use crate::plan::Fetch;
 use crate::providers::{http, CallError};
 use crate::runtime::engine::Engine;
@@ -17,7 +16,7 @@ use crate::runtime::reach;
 use crate::runtime::{Eval, Fault};
 
 impl<'p> Engine<'p> {
-    pub async fn fetch(&self, fetch: &'p Fetch, env: &Env, ty: &Type) -> Eval<Value> {
+    pub async fn fetch(&self, fetch: &'p Fetch, env: &Env) -> Eval<Value> {
         let url = self.text(&fetch.url, env).await?;
         let method = reqwest::Method::from_bytes(fetch.method.as_bytes())
             .map_err(|_| Fault::Error(format!("`{}` is not an HTTP method", fetch.method)))?;
@@ -71,13 +70,9 @@ impl<'p> Engine<'p> {
                 CallError::Permanent(why) => Fault::Error(format!("`{url}`: {why}")),
                 CallError::RateLimit { .. } => Fault::Error(format!("`{url}`: rate limited")),
             })?;
-        let text = String::from_utf8_lossy(&body).into_owned();
-        Ok(match ty {
-            // JSON when it is JSON; a `json` step may also hold plain text.
-            Type::Json => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            // Read as the step's type by the step (`Engine::read_output`).
-            _ => Value::String(text),
-        })
+        // The body as text: the step reads it as its type
+        // (`Engine::read_output`).
+        Ok(Value::String(String::from_utf8_lossy(&body).into_owned()))
     }
 
     /// `headers = { Accept = "…" }` or a record or map value, as name and

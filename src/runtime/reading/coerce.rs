@@ -1,8 +1,9 @@
 //! Reading a reply's JSON as the step's type where the shape is nearly
 //! right: the coercions a type asks for (`"12,111"` for an `int`, `"yes"`
 //! for a `bool`, one value for a list of one…), each named as a repair.
-//! Only model replies are read this way: inputs and answers must fit
-//! exactly (`value::conform`).
+//! Only a step's text is read this way (a model's reply, a command's
+//! output, a fetched body): inputs and answers must fit exactly
+//! (`value::conform`).
 
 use serde_json::{Map, Value};
 

@@ -120,8 +120,9 @@ pub fn partial(text: &str, ty: &Type, types: &Types) -> Option<Partial> {
 /// A value found in the text, before it is read as the type.
 struct Candidate {
     value: Value,
+    /// Where it was found, how its text was read (`TRUNCATED` among them
+    /// when it was cut off).
     repairs: Vec<String>,
-    cut: bool,
     /// Text read as a scalar, not as JSON: when it does not fit, its
     /// error is not the one to report.
     bare: bool,
@@ -136,10 +137,12 @@ fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Cand
         .map(|(start, read)| {
             let mut repairs = places.context(start, read.end);
             repairs.extend(read.fixes.iter().map(|fix| fix.to_string()));
+            if read.cut.is_some() {
+                repairs.push(TRUNCATED.to_string());
+            }
             Candidate {
                 value: read.value,
                 repairs,
-                cut: read.cut.is_some(),
                 bare: false,
             }
         })
@@ -156,7 +159,6 @@ fn candidates(text: &str, ty: &Type, types: &Types, places: &Places) -> Vec<Cand
         found.push(Candidate {
             value,
             repairs,
-            cut: false,
             bare,
         });
     }
@@ -202,7 +204,6 @@ fn one_list(found: &[Candidate], ty: &Type) -> Option<Candidate> {
     Some(Candidate {
         value: Value::Array(objects.iter().map(|c| c.value.clone()).collect()),
         repairs,
-        cut: objects.iter().any(|c| c.cut),
         bare: false,
     })
 }
@@ -220,8 +221,8 @@ fn wants_scalar(ty: &Type, types: &Types) -> bool {
 
 /// The candidate that fits with the fewest repairs, then the most fields
 /// matched, then one that is complete; of equals, the last, saying so when
-/// they differ. When none
-/// fits, the error is that of the candidate closest to the type.
+/// they differ. When none fits, the error is that of the candidate closest
+/// to the type.
 fn best_fit(found: Vec<Candidate>, ty: &Type, types: &Types) -> Result<Reading, String> {
     let mut fitting: Vec<(Reading, usize)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
@@ -237,26 +238,22 @@ fn best_fit(found: Vec<Candidate>, ty: &Type, types: &Types) -> Result<Reading, 
             (Err(_), _) => {}
         }
     }
-    // Between equals, a complete value before one cut off, then the last.
     let rank = |(reading, matched): &(Reading, usize)| {
         let complete = !reading.repairs.iter().any(|r| r == TRUNCATED);
         (Reverse(reading.repairs.len()), *matched, complete)
     };
-    let Some(best) = fitting.iter().map(rank).max() else {
+    // `max_by_key` gives the last of equals.
+    let Some(best) = (0..fitting.len()).max_by_key(|&i| rank(&fitting[i])) else {
         return Err(closest.map_or_else(
             || "the reply is not valid JSON and holds none".to_string(),
             |(_, problem)| problem,
         ));
     };
-    let mut equal: Vec<Reading> = fitting
-        .into_iter()
-        .filter(|f| rank(f) == best)
-        .map(|(reading, _)| reading)
-        .collect();
-    let Some(mut reading) = equal.pop() else {
-        return Err("the reply is not valid JSON".to_string());
-    };
-    let others = equal.iter().filter(|r| r.value != reading.value).count();
+    let others = fitting
+        .iter()
+        .filter(|f| rank(f) == rank(&fitting[best]) && f.0.value != fitting[best].0.value)
+        .count();
+    let (mut reading, _) = fitting.swap_remove(best);
     if others > 0 {
         reading.repairs.push(format!(
             "{} candidates fit equally well: the last was taken",
@@ -269,14 +266,9 @@ fn best_fit(found: Vec<Candidate>, ty: &Type, types: &Types) -> Result<Reading, 
 /// A candidate read as the type, and how many of its fields it has.
 fn fit(candidate: Candidate, ty: &Type, types: &Types) -> (Result<Reading, String>, usize) {
     let Candidate {
-        value,
-        mut repairs,
-        cut,
-        ..
+        value, mut repairs, ..
     } = candidate;
-    if cut {
-        repairs.push(TRUNCATED.to_string());
-    }
+    let cut = repairs.iter().any(|r| r == TRUNCATED);
     let value = coerce::coerce(value, ty, types, &mut repairs);
     let matched = matched(&value, ty, types);
     let reading = match conform(value, ty, types) {

@@ -4,8 +4,8 @@
 
 use std::ops::Range;
 
-pub const FENCE: &str = "code fence stripped";
-pub const PROSE: &str = "prose around the JSON removed";
+const FENCE: &str = "code fence stripped";
+const PROSE: &str = "prose around the JSON removed";
 
 /// A reply's fences and the span of its non-blank text.
 pub struct Places<'t> {
